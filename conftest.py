@@ -1,0 +1,17 @@
+"""Shared test setup: hypothesis runs derandomized by default, so every run (CI included) is
+deterministic. HYPOTHESIS_PROFILE=deep runs many more examples locally."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=60,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("deep", deadline=None, max_examples=2000, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,55 @@
+"""micrograd-core: a scalar autodiff engine in which every operator is a plugin.
+
+from micrograd_core import Value
+x = Value(2.0); y = (x * x + 1).tanh(); y.backward(); x.grad
+"""
+
+from ._backward import grad, topological_order
+from ._errors import (
+    ArityError,
+    DuplicateOpError,
+    HigherOrderNotSupportedError,
+    MicrogradError,
+    OpContractError,
+    OpError,
+    OpValidationError,
+    ParamError,
+    PluginError,
+    PluginWarning,
+    UnknownOpError,
+)
+from ._hooks import hookimpl
+from ._op import REALS, VARIADIC, Interval, Op
+from ._registry import OpInfo, Registry, registry
+from ._validate import OpSpec
+from ._value import Value, apply
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REALS",
+    "VARIADIC",
+    "ArityError",
+    "DuplicateOpError",
+    "HigherOrderNotSupportedError",
+    "Interval",
+    "MicrogradError",
+    "Op",
+    "OpContractError",
+    "OpError",
+    "OpInfo",
+    "OpSpec",
+    "OpValidationError",
+    "ParamError",
+    "PluginError",
+    "PluginWarning",
+    "Registry",
+    "UnknownOpError",
+    "Value",
+    "__version__",
+    "apply",
+    "grad",
+    "hookimpl",
+    "registry",
+    "topological_order",
+]

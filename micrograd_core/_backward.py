@@ -1,0 +1,137 @@
+"""Reverse-mode differentiation over a graph of `Value`s, iterative (a 1,000,000-node chain works).
+
+Two paths share one topological order:
+- `backward(root)`: the eager path, floats only, accumulating into `.grad` (micrograd's contract).
+- `grad(root, inputs, create_graph=...)`: gradients collected in a dict, without touching `.grad`;
+  with `create_graph=True` each op's backward runs on `Value`s, so the result is differentiable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ._errors import HigherOrderNotSupportedError, OpContractError
+from ._registry import registry
+from ._value import Value, _lift, spec_of
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on, each after all of its parents; iterative post-order DFS."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            push((node, True))
+            for p in node._prev:
+                if p not in seen:
+                    push((p, False))
+    return order
+
+
+def _contract_error(node: Value, exc: Exception) -> OpContractError:
+    op = node._op
+    name = getattr(op, "name", "?")
+    plugin = registry.origin(name).plugin if registry.table.get(name) is op else None
+    if (isinstance(exc, ValueError) and "unpack" in str(exc)) or "zip()" in str(exc):
+        msg = f"backward must return one gradient per input ({len(node._prev)}): {exc}"
+    else:
+        msg = f"backward raised {exc!r}"
+    return OpContractError(op, plugin, msg)
+
+
+def backward(root: Value, create_graph: bool = False) -> None:
+    """`root.backward()`: see `Value.backward`."""
+    if create_graph:
+        seed = Value(1.0)
+        grads = gradients(root, seed, create_graph=True)
+        for node, g in grads.items():
+            old = node.grad
+            node.grad = g if (type(old) is float and old == 0.0) else old + g
+        root.grad = seed
+        return
+    topo = topological_order(root)
+    root.grad = 1.0
+    node = root
+    try:
+        for node in reversed(topo):
+            op = node._op
+            if op is None:
+                continue
+            prev = node._prev
+            param = node._param
+            if param is None:
+                if len(prev) == 2:
+                    a, b = prev
+                    ga, gb = op.backward(node.grad, node.data, a.data, b.data)
+                    a.grad += ga
+                    b.grad += gb
+                    continue
+                if len(prev) == 1:
+                    (a,) = prev
+                    (ga,) = op.backward(node.grad, node.data, a.data)
+                    a.grad += ga
+                    continue
+                param = {}
+            gs = op.backward(node.grad, node.data, *[p.data for p in prev], **param)
+            for p, g in zip(prev, gs, strict=True):
+                p.grad += g
+    except (ValueError, TypeError) as exc:
+        raise _contract_error(node, exc) from exc
+
+
+def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+    """d root / d node for every node `root` depends on, as a dict; `.grad` is left untouched."""
+    topo = topological_order(root)
+    acc: dict[Value, Any] = {root: seed}
+    node = root
+    try:
+        for node in reversed(topo):
+            op = node._op
+            g = acc.get(node)
+            if op is None or g is None:
+                continue
+            prev = node._prev
+            param = node._param or {}
+            if create_graph:
+                if not spec_of(op).higher_order:
+                    name = op.name
+                    plugin = registry.origin(name).plugin if name in registry.table else None
+                    raise HigherOrderNotSupportedError(
+                        op,
+                        plugin,
+                        "declares higher_order = False: its backward cannot be "
+                        "differentiated, so create_graph=True cannot go through it",
+                    )
+                gs = op.backward(g, node, *prev, **param)
+            else:
+                gs = op.backward(g, node.data, *[p.data for p in prev], **param)
+            for p, gp in zip(prev, gs, strict=True):
+                old = acc.get(p)
+                acc[p] = gp if old is None else old + gp
+    except (ValueError, TypeError) as exc:
+        raise _contract_error(node, exc) from exc
+    return acc
+
+
+def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Any]:
+    """d output / d input for each input, without touching any `.grad` (PyTorch's autograd.grad).
+
+    With `create_graph=True` the results are `Value`s you can differentiate again:
+    `dx, = grad(y, [x], create_graph=True); ddx, = grad(dx, [x])`. An input `output` does not
+    depend on gets 0.0.
+    """
+    xs: Iterable[Value] = [inputs] if isinstance(inputs, Value) else inputs
+    acc = gradients(output, 1.0, create_graph=create_graph)
+    out = [acc.get(x, 0.0) for x in xs]
+    if create_graph:  # constants (d(x+y)/dx = 1) become leaves, so every result is a Value
+        out = [g if isinstance(g, Value) else _lift(g, "grad", i) for i, g in enumerate(out)]
+    else:
+        out = [g.data if isinstance(g, Value) else float(g) for g in out]
+    return out

@@ -1,0 +1,317 @@
+"""The op registry: pluggy finds and calls plugins once, lazily; the result is a plain dict.
+
+The hot path (`Value.__add__` and friends) only ever reads `Registry.table`, a `dict` mapping op
+name to op object that stays the same object for the life of the process. pluggy runs when the
+first op is looked up, and again only on `reload()`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from typing import Any
+
+import attrs
+import pluggy
+
+from ._errors import DuplicateOpError, MicrogradError, PluginError, PluginWarning, UnknownOpError
+from ._hooks import PROJECT, OpHookSpecs
+from ._validate import OpSpec, validate_op
+
+ENTRY_POINT_GROUP = PROJECT
+#: Set to 1 to load only the plugins of micrograd-core itself (the builtin ops).
+ENV_DISABLE_AUTOLOAD = "MICROGRAD_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated plugin or distribution names: load only these external plugins ("" = none).
+ENV_PLUGINS = "MICROGRAD_PLUGINS"
+#: Set to 1 to raise on a broken plugin instead of warning and skipping it.
+ENV_STRICT = "MICROGRAD_STRICT_PLUGINS"
+OWN_DISTRIBUTION = "micrograd-core"
+IN_PROCESS = "<in-process>"
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@attrs.frozen
+class Origin:
+    """Where an op came from."""
+
+    plugin: str
+    distribution: str | None = None
+    version: str | None = None
+
+    def __str__(self) -> str:
+        dist = f" (distribution {self.distribution} {self.version or ''})".rstrip()
+        return f"plugin {self.plugin!r}" + (dist + ")" if self.distribution else "")
+
+
+@attrs.frozen
+class OpInfo:
+    """One row of the op listing."""
+
+    name: str
+    arity: int | None
+    params: tuple[str, ...]
+    plugin: str
+    distribution: str | None
+    version: str | None
+    summary: str
+    higher_order: bool
+    overrides: str | None  # "plugin 'x' (distribution ...)" of the op this one replaced
+
+
+@attrs.define(eq=False)
+class _Entry:
+    op: Any
+    spec: OpSpec
+    origin: Origin
+    override: bool
+    overridden: _Entry | None = None
+
+
+@attrs.define(eq=False)
+class _Batch:
+    """Ops one plugin registered, validated, not yet committed (a plugin lands whole or not)."""
+
+    origin: Origin
+    entries: list[_Entry]
+
+
+class Registry:
+    """Maps op names to ops. Use the process-wide instance, `micrograd_core.registry`."""
+
+    def __init__(self, entry_points: Callable[[], Iterable[metadata.EntryPoint]] | None = None):
+        #: name -> op. The same dict object forever: the engine holds a reference to it.
+        self.table: dict[str, Any] = {}
+        #: plugins that were skipped, with the reason (see also PluginWarning).
+        self.failures: list[MicrogradError] = []
+        self._entries: dict[str, _Entry] = {}
+        self._entry_points = entry_points or (
+            lambda: metadata.entry_points(group=ENTRY_POINT_GROUP)
+        )
+        self._loaded = False
+        self._pm = self._new_plugin_manager()
+
+    @staticmethod
+    def _new_plugin_manager() -> pluggy.PluginManager:
+        pm = pluggy.PluginManager(PROJECT)
+        pm.add_hookspecs(OpHookSpecs)
+        return pm
+
+    # ---- loading -------------------------------------------------------------------------
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True  # set first: a plugin that looks up an op must not recurse
+            self._autoload()
+
+    def reload(self) -> None:
+        """Forget every op (in-process ones too) and load the installed plugins again,
+        honouring the environment variables as they are now."""
+        self.table.clear()
+        self._entries.clear()
+        self.failures.clear()
+        self._pm = self._new_plugin_manager()
+        self._loaded = False
+        self.ensure_loaded()
+
+    def _selected_entry_points(self) -> list[metadata.EntryPoint]:
+        chosen = os.environ.get(ENV_PLUGINS)
+        wanted = None if chosen is None else {s.strip() for s in chosen.split(",") if s.strip()}
+        seen, keep = set(), []
+        for ep in self._entry_points():
+            dist = ep.dist.name if ep.dist is not None else None
+            key = (ep.name, ep.value, dist)
+            if key in seen:  # the same distribution can be visible twice on sys.path
+                continue
+            seen.add(key)
+            if dist != OWN_DISTRIBUTION:
+                if _env_flag(ENV_DISABLE_AUTOLOAD):
+                    continue
+                if wanted is not None and ep.name not in wanted and dist not in wanted:
+                    continue
+            keep.append(ep)
+        # Our own distribution first, then alphabetical: the outcome never depends on sys.path.
+        keep.sort(key=lambda ep: (_dist_name(ep) != OWN_DISTRIBUTION, _dist_name(ep), ep.name))
+        return keep
+
+    def _autoload(self) -> None:
+        batches = []
+        for ep in self._selected_entry_points():
+            dist = ep.dist
+            origin = Origin(ep.name, dist.name if dist else None, dist.version if dist else None)
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                msg = f"import failed: {exc!r}"
+                self._fail(PluginError(origin.plugin, origin.distribution, msg))
+                continue
+            batch = self._collect(plugin, origin)
+            if batch is not None:
+                batches.append(batch)
+        self._commit_all(batches)
+
+    def register_plugin(self, plugin: object, name: str | None = None) -> None:
+        """Register an object or module with a `register_ops` hookimpl, in-process, through the
+        same path (and the same warn-or-raise policy) as an installed plugin."""
+        self.ensure_loaded()
+        origin = Origin(name or getattr(plugin, "__name__", None) or repr(plugin))
+        batch = self._collect(plugin, origin)
+        if batch is not None:
+            self._commit_all([batch])
+
+    def _collect(self, plugin: object, origin: Origin) -> _Batch | None:
+        """Run one plugin's hook into a staging batch; report and return None on any failure."""
+        try:
+            self._pm.register(plugin, name=f"{origin.distribution}:{origin.plugin}")
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            msg = f"rejected by pluggy: {exc}"
+            self._fail(PluginError(origin.plugin, origin.distribution, msg))
+            return None
+        batch = _Batch(origin, [])
+        impls = [i for i in self._pm.hook.register_ops.get_hookimpls() if i.plugin is plugin]
+        try:
+            if not impls:
+                raise PluginError(origin.plugin, origin.distribution, "has no register_ops hook")
+            for impl in impls:
+
+                def register(op: Any, *, override: bool = False) -> None:
+                    op, spec = validate_op(op, origin.plugin)
+                    batch.entries.append(_Entry(op, spec, origin, bool(override)))
+
+                impl.function(**{arg: register for arg in impl.argnames})
+        except MicrogradError as exc:
+            self._pm.unregister(plugin)
+            self._fail(exc)
+            return None
+        except Exception as exc:
+            self._pm.unregister(plugin)
+            msg = f"register_ops raised {exc!r}"
+            self._fail(PluginError(origin.plugin, origin.distribution, msg))
+            return None
+        return batch
+
+    def _commit_all(self, batches: list[_Batch]) -> None:
+        # Plain names first, overrides second: an override never depends on load order.
+        for want_override in (False, True):
+            for batch in batches:
+                part = [e for e in batch.entries if e.override == want_override]
+                try:
+                    self._commit(part)
+                except MicrogradError as exc:
+                    self._fail(exc)
+
+    def _commit(self, entries: list[_Entry]) -> None:
+        staged: dict[str, _Entry] = {}
+        for e in entries:
+            name = e.spec.name
+            current = staged.get(name) or self._entries.get(name)
+            if current is not None and not e.override:
+                raise DuplicateOpError(name, str(current.origin), str(e.origin))
+            if current is not None and current.override and current.origin != e.origin:
+                raise DuplicateOpError(name, str(current.origin), str(e.origin))
+            e.overridden = current
+            staged[name] = e
+        self._entries.update(staged)
+        self.table.update({name: e.op for name, e in staged.items()})
+
+    def _fail(self, exc: MicrogradError) -> None:
+        if _env_flag(ENV_STRICT):
+            raise exc
+        self.failures.append(exc)
+        warnings.warn(f"{exc} (skipped; set {ENV_STRICT}=1 to raise)", PluginWarning, stacklevel=4)
+
+    # ---- in-process registration ---------------------------------------------------------
+    def register(self, op: Any, *, override: bool = False, plugin: str = IN_PROCESS) -> Any:
+        """Register one op (class or instance) now; raises on any problem. Returns the op."""
+        self.ensure_loaded()
+        op, spec = validate_op(op, plugin)
+        self._commit([_Entry(op, spec, Origin(plugin), override)])
+        return op
+
+    def unregister(self, name: str) -> Any:
+        """Remove an op; if it overrode another, that one comes back. Returns the removed op."""
+        self.ensure_loaded()
+        entry = self._entries.pop(name, None)
+        if entry is None:
+            raise self._unknown(name)
+        if entry.overridden is not None:
+            self._entries[name] = entry.overridden
+            self.table[name] = entry.overridden.op
+        else:
+            del self.table[name]
+        return entry.op
+
+    @contextmanager
+    def temporary(self, *ops: Any, override: bool = False) -> Iterator[list[Any]]:
+        """Register ops for the duration of a `with` block (tests, notebooks)."""
+        done: list[Any] = []
+        try:
+            for op in ops:
+                done.append(self.register(op, override=override))
+            yield done
+        finally:
+            for op in reversed(done):
+                self.unregister(op.name)
+
+    # ---- lookup and listing --------------------------------------------------------------
+    def get(self, name: str) -> Any:
+        """The op registered under `name`; `UnknownOpError` (with close matches) otherwise."""
+        self.ensure_loaded()
+        try:
+            return self.table[name]
+        except (KeyError, TypeError):
+            raise self._unknown(name) from None
+
+    def spec(self, name: str) -> OpSpec:
+        self.get(name)
+        return self._entries[name].spec
+
+    def origin(self, name: str) -> Origin:
+        self.get(name)
+        return self._entries[name].origin
+
+    def __contains__(self, name: object) -> bool:
+        self.ensure_loaded()
+        return name in self.table
+
+    def names(self) -> list[str]:
+        self.ensure_loaded()
+        return sorted(self.table)
+
+    def list(self) -> list[OpInfo]:
+        """Every registered op with where it came from, sorted by name."""
+        self.ensure_loaded()
+        rows = []
+        for name in sorted(self._entries):
+            e = self._entries[name]
+            rows.append(
+                OpInfo(
+                    name=name,
+                    arity=e.spec.arity,
+                    params=e.spec.params,
+                    plugin=e.origin.plugin,
+                    distribution=e.origin.distribution,
+                    version=e.origin.version,
+                    summary=e.spec.summary,
+                    higher_order=e.spec.higher_order,
+                    overrides=str(e.overridden.origin) if e.overridden else None,
+                )
+            )
+        return rows
+
+    def _unknown(self, name: object) -> UnknownOpError:
+        close = difflib.get_close_matches(str(name), list(self.table), n=3, cutoff=0.6)
+        return UnknownOpError(str(name), close)
+
+
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else ""
+
+
+#: The process-wide registry that `Value` reads.
+registry = Registry()

@@ -1,0 +1,149 @@
+"""Validation of ops at registration: every contract check runs once here, never per operation."""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from ._errors import OpValidationError
+from ._op import REALS, VARIADIC, Interval
+
+# Names an op may not take because `Value` uses them itself (x.backward() must stay backward).
+RESERVED_NAMES = frozenset(
+    {"data", "grad", "backward", "zero_grad", "op", "parents", "param", "item", "apply"}
+)
+# How many inputs registration tries a variadic op's signature with.
+_VARIADIC_TRIAL_ARITIES = (1, 2, 3)
+
+
+@attrs.frozen
+class OpSpec:
+    """What registration learned about an op, normalised. Read by the gradient checker."""
+
+    name: str
+    arity: int | None
+    params: tuple[str, ...]
+    higher_order: bool
+    summary: str
+    param_examples: tuple[dict[str, Any], ...]
+    domain: Callable[..., Sequence[Interval]] | Sequence[Interval] | None = attrs.field(repr=False)
+    kinks: tuple[float, ...] | tuple[tuple[float, ...], ...] = attrs.field(repr=False)
+
+    def domains(self, n_inputs: int, params: dict[str, Any] | None = None) -> tuple[Interval, ...]:
+        """One `Interval` per input for `n_inputs` inputs under these static params."""
+        dom = self.domain(**(params or {})) if callable(self.domain) else self.domain
+        if dom is None:
+            return (REALS,) * n_inputs
+        dom = tuple(dom)
+        return dom * n_inputs if len(dom) == 1 and n_inputs != 1 else dom
+
+    def kinks_of(self, n_inputs: int) -> tuple[tuple[float, ...], ...]:
+        """The non-differentiable points of each of `n_inputs` inputs."""
+        if self.kinks and isinstance(self.kinks[0], tuple):
+            per_input: tuple[tuple[float, ...], ...] = self.kinks  # type: ignore[assignment]
+            return per_input * n_inputs if len(per_input) == 1 and n_inputs != 1 else per_input
+        return (self.kinks,) * n_inputs  # type: ignore[return-value]
+
+
+def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
+    """Check `op` against the protocol; return the op instance and its spec, or raise
+    `OpValidationError` naming the op and the plugin."""
+
+    def fail(msg: str) -> OpValidationError:
+        return OpValidationError(op, plugin, msg)
+
+    if isinstance(op, type):
+        try:
+            op = op()
+        except Exception as exc:
+            raise fail(f"the op class cannot be instantiated without arguments: {exc!r}") from exc
+
+    name = getattr(op, "name", None)
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise fail(f"`name` must be a Python identifier string, got {name!r}")
+    if name.startswith("_") or name in RESERVED_NAMES:
+        raise fail(f"the name {name!r} is reserved (it is an attribute of Value)")
+
+    arity = getattr(op, "arity", "missing")
+    if arity is not VARIADIC and (type(arity) is not int or arity < 1):
+        raise fail(f"`arity` must be an int >= 1 or VARIADIC (None), got {arity!r}")
+
+    params = getattr(op, "params", ())
+    if isinstance(params, str) or not isinstance(params, Sequence):
+        raise fail(f"`params` must be a tuple of names, got {params!r}")
+    params = tuple(params)
+    if not all(isinstance(p, str) and p.isidentifier() for p in params) or len(set(params)) < len(
+        params
+    ):
+        raise fail(f"`params` must be distinct identifier strings, got {params!r}")
+
+    higher_order = getattr(op, "higher_order", True)
+    if not isinstance(higher_order, bool):
+        raise fail(f"`higher_order` must be True or False, got {higher_order!r}")
+
+    examples = tuple(dict(e) for e in getattr(op, "param_examples", ()) or ())
+    if params and not examples:
+        raise fail(f"it declares params {params} but no `param_examples` for the gradient checker")
+    for ex in examples:
+        if set(ex) != set(params):
+            raise fail(f"param example {ex!r} must give exactly the params {params}")
+
+    trial_arities = _VARIADIC_TRIAL_ARITIES if arity is VARIADIC else (arity,)
+    dummy_params = examples[0] if examples else {}
+    for method, extra in (("forward", 0), ("backward", 2)):
+        fn = getattr(op, method, None)
+        if not callable(fn):
+            raise fail(f"`{method}` is missing or not callable")
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):  # builtins without signatures: trust them
+            continue
+        for n in trial_arities:
+            try:
+                sig.bind(*([0.0] * (n + extra)), **dummy_params)
+            except TypeError as exc:
+                what = "grad, out, " if extra else ""
+                raise fail(
+                    f"`{method}{sig}` cannot be called as {method}({what}<{n} input(s)>"
+                    f"{', **params' if params else ''}): {exc}"
+                ) from None
+
+    domain = getattr(op, "domain", None)
+    dom_value = domain(**dummy_params) if callable(domain) else domain
+    if dom_value is not None:
+        if not isinstance(dom_value, Sequence) or not all(
+            isinstance(d, Interval) for d in dom_value
+        ):
+            raise fail(f"`domain` must be a sequence of Interval, got {dom_value!r}")
+        ok = len(dom_value) == 1 if arity is VARIADIC else len(dom_value) in (1, arity)
+        if not ok:
+            raise fail(f"`domain` has {len(dom_value)} intervals for arity {arity}")
+    else:
+        domain = None
+
+    kinks = _normalize_kinks(getattr(op, "kinks", ()) or (), arity, fail)
+    doc = inspect.getdoc(type(op)) or ""
+    if doc == inspect.getdoc(object) or doc.startswith("Optional base class for ops"):
+        doc = ""
+    summary = doc.strip().splitlines()[0] if doc.strip() else ""
+    spec = OpSpec(name, arity, params, higher_order, summary, examples, domain, kinks)
+    return op, spec
+
+
+def _normalize_kinks(
+    kinks: Any, arity: int | None, fail: Callable[[str], OpValidationError]
+) -> tuple[float, ...] | tuple[tuple[float, ...], ...]:
+    if not isinstance(kinks, Sequence):
+        raise fail(f"`kinks` must be a sequence of numbers, got {kinks!r}")
+    if all(isinstance(k, (int, float)) and not isinstance(k, bool) for k in kinks):
+        return tuple(float(k) for k in kinks)
+    if all(isinstance(k, Sequence) for k in kinks):
+        per_input = tuple(tuple(float(x) for x in k) for k in kinks)
+        if len(per_input) != 1 and arity is not VARIADIC and len(per_input) != arity:
+            raise fail(f"`kinks` has {len(per_input)} per-input sequences for arity {arity}")
+        return per_input
+    raise fail(f"`kinks` must be numbers, or one sequence of numbers per input; got {kinks!r}")

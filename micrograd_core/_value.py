@@ -1,0 +1,265 @@
+"""`Value`, the scalar graph node, and `apply`, the one way an op becomes a node.
+
+Hot-path notes: a node is five slots and no closure, so a graph is freed by reference counting
+alone (no per-node reference cycles for the cyclic GC to chase). Operators read the op from the
+registry's plain dict; pluggy is never involved here.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+from ._errors import ArityError, OpContractError, ParamError
+from ._registry import registry
+from ._validate import OpSpec, validate_op
+
+_TABLE = registry.table  # name -> op; the same dict object for the life of the process
+_new = object.__new__
+
+
+class Value:
+    """A scalar in a computation graph: `data`, `grad`, the parents it was computed from, the op.
+
+    Drop-in for micrograd's `Value`: `Value(2.0) * 3 + 1`, `.relu()`, `.tanh()`, `.backward()`.
+    Every registered op is also a method: `x.sigmoid()` once a plugin provides `sigmoid`.
+    """
+
+    __slots__ = ("_op", "_param", "_prev", "data", "grad")
+
+    data: float
+    grad: Any  # a float; a Value after backward(create_graph=True)
+
+    def __init__(self, data: float) -> None:
+        if type(data) is not float:
+            data = _as_float(data, "Value(data)")
+        self.data = data
+        self.grad = 0.0
+        self._prev: tuple[Value, ...] = ()
+        self._op: Any = None
+        self._param: dict[str, Any] | None = None
+
+    # ---- introspection -------------------------------------------------------------------
+    @property
+    def op(self) -> str:
+        """The name of the op that produced this value ("" for a leaf)."""
+        return "" if self._op is None else self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs this value was computed from, in order."""
+        return self._prev
+
+    @property
+    def param(self) -> dict[str, Any]:
+        """The static parameters of the op that produced this value (e.g. the exponent)."""
+        return dict(self._param or {})
+
+    def item(self) -> float:
+        return self.data
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    # ---- arithmetic (micrograd's definitions, so results match it float for float) -------
+    def __add__(self, other: Value | float) -> Value:
+        return _binary("add", self, other)
+
+    def __radd__(self, other: float) -> Value:
+        return _binary("add", other, self)
+
+    def __mul__(self, other: Value | float) -> Value:
+        return _binary("mul", self, other)
+
+    def __rmul__(self, other: float) -> Value:
+        return _binary("mul", other, self)
+
+    def __neg__(self) -> Value:
+        return self * -1
+
+    def __sub__(self, other: Value | float) -> Value:
+        return self + (-other)
+
+    def __rsub__(self, other: float) -> Value:
+        return other + (-self)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        return self * other**-1
+
+    def __rtruediv__(self, other: float) -> Value:
+        return other * self**-1
+
+    def __pow__(self, other: Value | float) -> Value:
+        if isinstance(other, Value):
+            return apply("pow_var", self, other)
+        if not isinstance(other, Real):
+            return NotImplemented
+        return apply("pow", self, exponent=other)
+
+    def __rpow__(self, other: float) -> Value:
+        if not isinstance(other, Real):
+            return NotImplemented
+        return apply("pow_var", other, self)
+
+    def relu(self) -> Value:
+        return apply("relu", self)
+
+    def tanh(self) -> Value:
+        return apply("tanh", self)
+
+    # Comparisons look at `data` only (they build no graph). They let a backward written for
+    # floats, such as relu's `grad * (x > 0)`, also run on Values. `==` stays identity.
+    def __lt__(self, other: Value | float) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Value | float) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Value | float) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Value | float) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: x.sigmoid() for an op a plugin registered.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        registry.get(name)  # raises UnknownOpError (an AttributeError) with close matches
+
+        def method(*others: Any, **params: Any) -> Value:
+            return apply(name, self, *others, **params)
+
+        method.__name__ = name
+        return method
+
+    def backward(self, create_graph: bool = False) -> None:
+        """Set `self.grad = 1` and accumulate d self / d node into `.grad` of every node below.
+
+        Gradients accumulate (`+=`) across calls, as in micrograd: zero them between steps
+        (`Module.zero_grad()`). With `create_graph=True` the gradients are `Value`s that can be
+        differentiated again.
+        """
+        from ._backward import backward
+
+        backward(self, create_graph=create_graph)
+
+
+def _data(x: Value | float) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _as_float(x: Any, where: str) -> float:
+    if isinstance(x, Real):  # int, bool, float, numpy floats, Fraction...
+        return float(x)
+    if isinstance(x, Value):
+        raise TypeError(f"{where}: expected a number, got a Value (use it directly)")
+    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
+
+
+def _lift(x: Any, op: str, index: int) -> Value:
+    """Inputs may be numbers on either side; they become constant leaves."""
+    if isinstance(x, Value):
+        return x
+    v = _new(Value)
+    v.data = _as_float(x, f"op {op!r}, input {index}")
+    v.grad = 0.0
+    v._prev = ()
+    v._op = None
+    v._param = None
+    return v
+
+
+def _node(data: float, prev: tuple[Value, ...], op: Any, param: dict[str, Any] | None) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v._prev = prev
+    v._op = op
+    v._param = param
+    return v
+
+
+def _binary(name: str, a: Any, b: Any) -> Value:
+    """The hot path of `+` and `*`: no validation beyond lifting numbers."""
+    if type(a) is not Value:
+        if not isinstance(a, (Real, Value)):
+            return NotImplemented  # type: ignore[return-value]
+        a = _lift(a, name, 0)
+    if type(b) is not Value:
+        if not isinstance(b, (Real, Value)):
+            return NotImplemented  # type: ignore[return-value]
+        b = _lift(b, name, 1)
+    try:
+        op = _TABLE[name]
+    except KeyError:
+        op = registry.get(name)
+    return _node(op.forward(a.data, b.data), (a, b), op, None)
+
+
+def sum_values(values: list[Value]) -> Value:
+    """One `sum` node over Values (the n-ary Sum op), on the hot path of every neuron."""
+    try:
+        op = _TABLE["sum"]
+    except KeyError:
+        op = registry.get("sum")
+    prev = tuple(values)
+    return _node(op.forward(*[v.data for v in prev]), prev, op, None)
+
+
+# Specs of op objects applied directly without being registered (an op may use a private op in
+# its own backward); validated once each.
+_adhoc_specs: dict[int, tuple[Any, OpSpec]] = {}
+
+
+def spec_of(op: Any) -> OpSpec:
+    """The validated spec of a registered op (by name or object) or of an ad-hoc op object."""
+    name = getattr(op, "name", None)
+    if isinstance(name, str) and _TABLE.get(name) is op:
+        return registry.spec(name)
+    cached = _adhoc_specs.get(id(op))
+    if cached is None or cached[0] is not op:
+        cached = (op, validate_op(op, None)[1])
+        _adhoc_specs[id(op)] = cached
+    return cached[1]
+
+
+def apply(op: Any, *inputs: Any, **params: Any) -> Value:
+    """Apply an op (a registered name, or an op object) to inputs (Values or numbers).
+
+    `apply("pow", x, exponent=3)`, `apply("sum", a, b, c)`. Checks arity and static params and
+    raises `ArityError` / `ParamError` / `TypeError` naming the op and the argument.
+    """
+    if isinstance(op, str):
+        op = registry.get(op)
+    spec = spec_of(op)
+    if spec.arity is not None and len(inputs) != spec.arity:
+        raise ArityError(op, _plugin(spec), f"takes {spec.arity} input(s), got {len(inputs)}")
+    if not inputs:
+        raise ArityError(op, _plugin(spec), "takes one or more inputs, got 0")
+    if params.keys() != set(spec.params):
+        missing = sorted(set(spec.params) - params.keys())
+        unknown = sorted(params.keys() - set(spec.params))
+        parts = [f"missing {missing}"] if missing else []
+        parts += [f"unknown {unknown}"] if unknown else []
+        detail = "; ".join(parts)
+        raise ParamError(op, _plugin(spec), f"static params {detail} (declared: {spec.params})")
+    xs = tuple(_lift(x, spec.name, i) for i, x in enumerate(inputs))
+    out = op.forward(*[x.data for x in xs], **params)
+    if type(out) is not float:
+        try:
+            out = float(out)
+        except (TypeError, ValueError):
+            raise OpContractError(
+                op, _plugin(spec), f"forward returned {type(out).__name__} {out!r}, not a float"
+            ) from None
+    return _node(out, xs, op, params or None)
+
+
+def _plugin(spec: OpSpec) -> str | None:
+    return registry.origin(spec.name).plugin if spec.name in _TABLE else None

@@ -1,0 +1,81 @@
+"""Neural-network building blocks with micrograd's signatures, init order and reprs.
+
+After `random.seed(s)`, `MLP(2, [16, 16, 1])` holds exactly the weights micrograd's MLP would.
+The one difference: a neuron's weighted sum is a single `sum` node instead of a chain of adds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from ._value import Value, _lift, sum_values
+
+
+class Module:
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient to 0 (gradients accumulate across backward calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+
+class Neuron(Module):
+    def __init__(self, nin: int, nonlin: bool = True) -> None:
+        if type(nin) is not int or nin < 1:
+            raise ValueError(f"Neuron(nin): nin must be a positive int, got {nin!r}")
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"{self!r} takes {len(self.w)} inputs, got {len(x)}")
+        terms = [self.b]
+        terms += [wi * xi for wi, xi in zip(self.w, x)]
+        act = sum_values(terms)
+        return act.relu() if self.nonlin else act
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        xs = [v if isinstance(v, Value) else _lift(v, "Layer input", i) for i, v in enumerate(x)]
+        out = [n(xs) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    def __init__(self, nin: int, nouts: Sequence[int]) -> None:
+        sz = [nin, *nouts]
+        self.layers = [
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Value | float]) -> Any:
+        for layer in self.layers:
+            x = layer(x)  # type: ignore[assignment]
+        return x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
