@@ -1,33 +1,46 @@
-"""The `micrograd` command. Each subcommand lives in its own module beside this one."""
+"""The `micrograd` command. Each subcommand is a module in this package that defines
+`add_parser(subparsers)` and `run(args) -> int`; modules are found by name, so adding a command
+means adding a file."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from .._errors import MicrogradError
-from . import demo, ops
-
-# Each module provides add_parser(subparsers) and run(args) -> exit code.
-COMMANDS = {"demo": demo, "ops": ops}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _commands() -> dict[str, ModuleType]:
+    found = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "add_parser") and hasattr(module, "run"):
+            found[info.name] = module
+    return found
+
+
+def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="micrograd", description="A scalar autodiff engine where every op is a plugin."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in COMMANDS.values():
+    for module in (commands or _commands()).values():
         module.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    commands = _commands()
+    args = build_parser(commands).parse_args(argv)
     try:
-        return int(COMMANDS[args.command].run(args))
+        return int(commands[args.command].run(args))
     except (MicrogradError, ValueError, OSError) as exc:  # user errors: a message, no traceback
         print(f"micrograd {args.command}: error: {exc}", file=sys.stderr)
         return 2
