@@ -53,10 +53,15 @@ class UnknownOpError(MicrogradError, LookupError, AttributeError):
 class PluginError(MicrogradError):
     """A plugin failed to import or to register. Carries the plugin and distribution names."""
 
-    def __init__(self, plugin: str, distribution: str | None, msg: str) -> None:
+    def __init__(
+        self, plugin: str, distribution: str | None, msg: str, version: str | None = None
+    ) -> None:
         self.plugin = plugin
         self.distribution = distribution
-        dist = f" (distribution {distribution!r})" if distribution else ""
+        self.version = version
+        dist = (
+            f" (distribution {distribution} {version or ''}".rstrip() + ")" if distribution else ""
+        )
         super().__init__(f"plugin {plugin!r}{dist}: {msg}")
 
 

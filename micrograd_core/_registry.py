@@ -148,7 +148,7 @@ class Registry:
                 plugin = ep.load()
             except Exception as exc:
                 msg = f"import failed: {exc!r}"
-                self._fail(PluginError(origin.plugin, origin.distribution, msg))
+                self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
                 continue
             batch = self._collect(plugin, origin)
             if batch is not None:
@@ -170,13 +170,15 @@ class Registry:
             self._pm.register(plugin, name=f"{origin.distribution}:{origin.plugin}")
         except (pluggy.PluginValidationError, ValueError) as exc:
             msg = f"rejected by pluggy: {exc}"
-            self._fail(PluginError(origin.plugin, origin.distribution, msg))
+            self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
             return None
         batch = _Batch(origin, [])
         impls = [i for i in self._pm.hook.register_ops.get_hookimpls() if i.plugin is plugin]
         try:
             if not impls:
-                raise PluginError(origin.plugin, origin.distribution, "has no register_ops hook")
+                raise PluginError(
+                    origin.plugin, origin.distribution, "has no register_ops hook", origin.version
+                )
             for impl in impls:
 
                 def register(op: Any, *, override: bool = False) -> None:
@@ -191,7 +193,7 @@ class Registry:
         except Exception as exc:
             self._pm.unregister(plugin)
             msg = f"register_ops raised {exc!r}"
-            self._fail(PluginError(origin.plugin, origin.distribution, msg))
+            self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
             return None
         return batch
 

@@ -137,11 +137,13 @@ def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
 def _normalize_kinks(
     kinks: Any, arity: int | None, fail: Callable[[str], OpValidationError]
 ) -> tuple[float, ...] | tuple[tuple[float, ...], ...]:
-    if not isinstance(kinks, Sequence):
+    if not isinstance(kinks, Sequence) or isinstance(kinks, str):
         raise fail(f"`kinks` must be a sequence of numbers, got {kinks!r}")
     if all(isinstance(k, (int, float)) and not isinstance(k, bool) for k in kinks):
         return tuple(float(k) for k in kinks)
-    if all(isinstance(k, Sequence) for k in kinks):
+    if all(isinstance(k, Sequence) and not isinstance(k, str) for k in kinks):
+        if not all(isinstance(x, (int, float)) for k in kinks for x in k):
+            raise fail(f"`kinks` per-input sequences must hold numbers, got {kinks!r}")
         per_input = tuple(tuple(float(x) for x in k) for k in kinks)
         if len(per_input) != 1 and arity is not VARIADIC and len(per_input) != arity:
             raise fail(f"`kinks` has {len(per_input)} per-input sequences for arity {arity}")
