@@ -8,7 +8,7 @@ optional attributes; registration validates whatever object it is given.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -74,7 +74,7 @@ class Op:
     arity: ClassVar[int | None]
     params: ClassVar[tuple[str, ...]] = ()
     higher_order: ClassVar[bool] = True
-    domain: ClassVar[Sequence[Interval] | None] = None
+    domain: ClassVar[Sequence[Interval] | Callable[..., Sequence[Interval]] | None] = None
     kinks: ClassVar[Sequence[float] | Sequence[Sequence[float]]] = ()
     param_examples: ClassVar[Sequence[dict[str, Any]]] = ()
 

@@ -44,7 +44,7 @@ class OpSpec:
     def kinks_of(self, n_inputs: int) -> tuple[tuple[float, ...], ...]:
         """The non-differentiable points of each of `n_inputs` inputs."""
         if self.kinks and isinstance(self.kinks[0], tuple):
-            per_input: tuple[tuple[float, ...], ...] = self.kinks  # type: ignore[assignment]
+            per_input: tuple[tuple[float, ...], ...] = self.kinks
             return per_input * n_inputs if len(per_input) == 1 and n_inputs != 1 else per_input
         return (self.kinks,) * n_inputs  # type: ignore[return-value]
 
