@@ -134,10 +134,10 @@ def test_unknown_op_suggests_close_matches() -> None:
     with registry.temporary(Softsign):
         x = Value(1.0)
         assert x.softsign().data == 0.5
-        with pytest.raises(UnknownOpError, match="softsine.*did you mean 'softsign'"):
+        with pytest.raises(UnknownOpError, match=r"softsine.*did you mean 'softsign'"):
             x.softsine()
         with pytest.raises(AttributeError):  # UnknownOpError is an AttributeError too
-            F.softsine
+            _ = F.softsine
     assert not hasattr(x, "softsign")  # gone with the context
 
 
@@ -145,7 +145,7 @@ def test_arity_and_param_errors_name_the_op() -> None:
     x = Value(2.0)
     with pytest.raises(ArityError, match=r"'tanh'.*takes 1 input\(s\), got 2"):
         apply("tanh", x, x)
-    with pytest.raises(ArityError, match="'sum'.*got 0"):
+    with pytest.raises(ArityError, match=r"'sum'.*got 0"):
         apply("sum")
     with pytest.raises(ParamError, match=r"'pow'.*missing \['exponent'\]"):
         apply("pow", x)
@@ -252,7 +252,7 @@ def test_broken_op_contract_is_reported_with_the_op_name() -> None:
         y = Value(1.0).wrongcount(2.0)
         with pytest.raises(OpContractError, match=r"'wrongcount'.*one gradient per input \(2\)"):
             y.backward()
-        with pytest.raises(OpContractError, match="'stringforward'.*str"):
+        with pytest.raises(OpContractError, match=r"'stringforward'.*str"):
             Value(1.0).stringforward()
 
 
