@@ -1,3 +1,5 @@
+"""`python -m micrograd_core.cli`: the same as the `micrograd` console script."""
+
 import sys
 
 from . import main
