@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import attrs
 
 from ._value import Value
+
+
+def _params(ps: Iterable[Value]) -> list[Value]:
+    params = list(ps)
+    bad = [type(p).__name__ for p in params if not isinstance(p, Value)]
+    if bad:
+        raise TypeError(f"optimizer params must be Values, got {', '.join(sorted(set(bad)))}")
+    return params
 
 
 def _grad(p: Value) -> float:
@@ -18,7 +27,7 @@ def _grad(p: Value) -> float:
 class SGD:
     """p -= lr * v, with v = momentum * v + grad (PyTorch's form; momentum=0: plain SGD)."""
 
-    params: list[Value] = attrs.field(converter=list)
+    params: list[Value] = attrs.field(converter=_params)
     lr: float = 0.01
     momentum: float = 0.0
     _velocity: list[float] = attrs.field(init=False, factory=list)
@@ -47,7 +56,7 @@ class SGD:
 class Adam:
     """Adam (Kingma & Ba 2015) with bias correction."""
 
-    params: list[Value] = attrs.field(converter=list)
+    params: list[Value] = attrs.field(converter=_params)
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8

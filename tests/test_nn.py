@@ -131,3 +131,10 @@ def test_optimizers_train_a_tiny_regression() -> None:
             loss.backward()
             opt.step()
         assert w.data == pytest.approx(3.0, abs=0.05) and b.data == pytest.approx(-1.0, abs=0.05)
+
+
+def test_optimizers_reject_non_values() -> None:
+    with pytest.raises(TypeError, match="float"):
+        SGD([Value(1.0), 2.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="str"):
+        Adam(["w"])  # type: ignore[list-item]
