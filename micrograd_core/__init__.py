@@ -5,6 +5,14 @@ x = Value(2.0); y = (x * x + 1).tanh(); y.backward(); x.grad
 """
 
 from ._backward import grad, topological_order
+from ._compile import (
+    CompileError,
+    GuardFailedError,
+    Program,
+    StaleProgramError,
+    TraceError,
+    compile,
+)
 from ._errors import (
     ArityError,
     DuplicateOpError,
@@ -30,7 +38,9 @@ __all__ = [
     "REALS",
     "VARIADIC",
     "ArityError",
+    "CompileError",
     "DuplicateOpError",
+    "GuardFailedError",
     "HigherOrderNotSupportedError",
     "Interval",
     "MicrogradError",
@@ -43,11 +53,15 @@ __all__ = [
     "ParamError",
     "PluginError",
     "PluginWarning",
+    "Program",
     "Registry",
+    "StaleProgramError",
+    "TraceError",
     "UnknownOpError",
     "Value",
     "__version__",
     "apply",
+    "compile",
     "grad",
     "hookimpl",
     "registry",

@@ -11,27 +11,62 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._eagerloop import eager_loop
 from ._errors import HigherOrderNotSupportedError, OpContractError
 from ._registry import registry
 from ._value import Value, _lift, spec_of
 
+_OPEN = object()  # stack marker: the node below it has all its parents emitted once reached
+
 
 def topological_order(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents; iterative post-order DFS."""
+    """Every node `root` depends on, each after all of its parents; iterative post-order DFS.
+
+    A visited node is pushed back with the `_OPEN` marker above it and its unvisited parents
+    above that; popping the marker means the parents are done, so the node is emitted. No
+    per-node tuples or iterators (this runs once per node per backward); leaves are emitted
+    as soon as they are seen.
+    """
     order: list[Value] = []
+    emit = order.append
     seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    pop, push = stack.pop, stack.append
+    see = seen.add
+    stack: list[Any] = [root]
+    push, pop = stack.append, stack.pop
     while stack:
-        node, expanded = pop()
-        if expanded:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            push((node, True))
-            for p in node._prev:
+        node = pop()
+        if node is _OPEN:
+            emit(pop())
+            continue
+        if node in seen:
+            continue  # pushed by two consumers before either reached it
+        see(node)
+        push(node)
+        push(_OPEN)
+        # The parents (Value._prev, inlined), pushed last to first: the first is done first.
+        a = node._a
+        if a is None:
+            for p in reversed(node._many):
                 if p not in seen:
-                    push((p, False))
+                    if p._op is None:
+                        see(p)
+                        emit(p)
+                    else:
+                        push(p)
+            continue
+        b = node._b
+        if b is not None and b not in seen:
+            if b._op is None:
+                see(b)
+                emit(b)
+            else:
+                push(b)
+        if a not in seen:
+            if a._op is None:
+                see(a)
+                emit(a)
+            else:
+                push(a)
     return order
 
 
@@ -58,32 +93,32 @@ def backward(root: Value, create_graph: bool = False) -> None:
         return
     topo = topological_order(root)
     root.grad = 1.0
-    node = root
-    try:
-        for node in reversed(topo):
-            op = node._op
-            if op is None:
-                continue
-            prev = node._prev
-            param = node._param
-            if param is None:
-                if len(prev) == 2:
-                    a, b = prev
-                    ga, gb = op.backward(node.grad, node.data, a.data, b.data)
-                    a.grad += ga
-                    b.grad += gb
-                    continue
-                if len(prev) == 1:
-                    (a,) = prev
-                    (ga,) = op.backward(node.grad, node.data, a.data)
-                    a.grad += ga
-                    continue
-                param = {}
-            gs = op.backward(node.grad, node.data, *[p.data for p in prev], **param)
-            for p, g in zip(prev, gs, strict=True):
-                p.grad += g
-    except (ValueError, TypeError) as exc:
-        raise _contract_error(node, exc) from exc
+    # Registered ops with a `backward_source` template run inlined in the generated loop; the
+    # others (and unregistered ad-hoc ops) go through `_backward_one`, one node at a time.
+    eager_loop()(topo, _backward_one, _contract_error)
+
+
+def _backward_one(node: Value) -> None:
+    """One node's `op.backward`, accumulated into its parents' `.grad`."""
+    op = node._op
+    prev = node._prev
+    param = node._param
+    if param is None:
+        if len(prev) == 2:
+            a, b = prev
+            ga, gb = op.backward(node.grad, node.data, a.data, b.data)
+            a.grad += ga
+            b.grad += gb
+            return
+        if len(prev) == 1:
+            (a,) = prev
+            (ga,) = op.backward(node.grad, node.data, a.data)
+            a.grad += ga
+            return
+        param = {}
+    gs = op.backward(node.grad, node.data, *[p.data for p in prev], **param)
+    for p, g in zip(prev, gs, strict=True):
+        p.grad += g
 
 
 def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:

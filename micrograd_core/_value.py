@@ -1,13 +1,17 @@
 """`Value`, the scalar graph node, and `apply`, the one way an op becomes a node.
 
-Hot-path notes: a node is five slots and no closure, so a graph is freed by reference counting
-alone (no per-node reference cycles for the cyclic GC to chase). Operators read the op from the
-registry's plain dict; pluggy is never involved here.
+Hot-path notes: a node is seven slots and no closure, so a graph is freed by reference counting
+alone (no per-node reference cycles for the cyclic GC to chase). The parents of a unary or binary
+node live in the slots `_a` and `_b` rather than in a tuple: a tuple per node would double the
+objects the cyclic GC scans, and the GC was a third of an eager training step. Other nodes keep
+a tuple in `_many` (`_a` is then None). Operators read the op from the registry's plain dict;
+pluggy is never involved here.
 """
 
 from __future__ import annotations
 
 from numbers import Real
+from operator import attrgetter
 from typing import Any
 
 from ._errors import ArityError, OpContractError, ParamError
@@ -16,6 +20,13 @@ from ._validate import OpSpec, validate_op
 
 _TABLE = registry.table  # name -> op; the same dict object for the life of the process
 _new = object.__new__
+_DATA = attrgetter("data")
+
+# The active `compile` tracer, or None (the usual case: then each hook below costs one global
+# read). While tracing it learns which leaves fn created (constants of the program), which
+# comparisons of Value data fn made (guards checked at every replay) and whether a Value's data
+# escaped into Python (`float(v)`, `v.item()`), which a replay could not follow.
+_tracer: Any = None
 
 
 class Value:
@@ -25,7 +36,7 @@ class Value:
     Every registered op is also a method: `x.sigmoid()` once a plugin provides `sigmoid`.
     """
 
-    __slots__ = ("_op", "_param", "_prev", "data", "grad")
+    __slots__ = ("_a", "_b", "_many", "_op", "_param", "data", "grad")
 
     data: float
     grad: Any  # a float; a Value after backward(create_graph=True)
@@ -35,9 +46,13 @@ class Value:
             data = _as_float(data, "Value(data)")
         self.data = data
         self.grad = 0.0
-        self._prev: tuple[Value, ...] = ()
+        self._a: Value | None = None  # first parent of a unary or binary node
+        self._b: Value | None = None  # second parent of a binary node
+        self._many: tuple[Value, ...] = ()  # the parents of any other node, when _a is None
         self._op: Any = None
         self._param: dict[str, Any] | None = None
+        if _tracer is not None:
+            _tracer.leaf(self)
 
     # ---- introspection -------------------------------------------------------------------
     @property
@@ -51,28 +66,64 @@ class Value:
         return self._prev
 
     @property
+    def _prev(self) -> tuple[Value, ...]:
+        a = self._a
+        if a is None:
+            return self._many
+        b = self._b
+        return (a,) if b is None else (a, b)
+
+    @property
     def param(self) -> dict[str, Any]:
         """The static parameters of the op that produced this value (e.g. the exponent)."""
         return dict(self._param or {})
 
     def item(self) -> float:
+        if _tracer is not None:
+            _tracer.escape(self, "v.item()")
         return self.data
 
     def __float__(self) -> float:
+        if _tracer is not None:
+            _tracer.escape(self, "float(v)")
         return float(self.data)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
     # ---- arithmetic (micrograd's definitions, so results match it float for float) -------
+    # `+` and `*` are most of every graph: node creation is inlined (one Python call per node
+    # besides `op.forward`), the op is still read from the registry table by name.
     def __add__(self, other: Value | float) -> Value:
-        return _binary("add", self, other)
+        if type(other) is not Value:
+            return _binary("add", self, other)
+        op = _TABLE.get("add") or registry.get("add")
+        v = _new(Value)
+        v.data = op.forward(self.data, other.data)
+        v.grad = 0.0
+        v._a = self
+        v._b = other
+        v._many = None
+        v._op = op
+        v._param = None
+        return v
 
     def __radd__(self, other: float) -> Value:
         return _binary("add", other, self)
 
     def __mul__(self, other: Value | float) -> Value:
-        return _binary("mul", self, other)
+        if type(other) is not Value:
+            return _binary("mul", self, other)
+        op = _TABLE.get("mul") or registry.get("mul")
+        v = _new(Value)
+        v.data = op.forward(self.data, other.data)
+        v.grad = 0.0
+        v._a = self
+        v._b = other
+        v._many = None
+        v._op = op
+        v._param = None
+        return v
 
     def __rmul__(self, other: float) -> Value:
         return _binary("mul", other, self)
@@ -105,24 +156,36 @@ class Value:
         return apply("pow_var", other, self)
 
     def relu(self) -> Value:
-        return apply("relu", self)
+        return _unary("relu", self)
 
     def tanh(self) -> Value:
-        return apply("tanh", self)
+        return _unary("tanh", self)
 
     # Comparisons look at `data` only (they build no graph). They let a backward written for
     # floats, such as relu's `grad * (x > 0)`, also run on Values. `==` stays identity.
     def __lt__(self, other: Value | float) -> bool:
-        return self.data < _data(other)
+        result = self.data < _data(other)
+        if _tracer is not None:
+            _tracer.compare("lt", self, other, result)
+        return result
 
     def __le__(self, other: Value | float) -> bool:
-        return self.data <= _data(other)
+        result = self.data <= _data(other)
+        if _tracer is not None:
+            _tracer.compare("le", self, other, result)
+        return result
 
     def __gt__(self, other: Value | float) -> bool:
-        return self.data > _data(other)
+        result = self.data > _data(other)
+        if _tracer is not None:
+            _tracer.compare("gt", self, other, result)
+        return result
 
     def __ge__(self, other: Value | float) -> bool:
-        return self.data >= _data(other)
+        result = self.data >= _data(other)
+        if _tracer is not None:
+            _tracer.compare("ge", self, other, result)
+        return result
 
     __hash__ = object.__hash__
 
@@ -169,7 +232,10 @@ def _lift(x: Any, op: str, index: int) -> Value:
     v = _new(Value)
     v.data = _as_float(x, f"op {op!r}, input {index}")
     v.grad = 0.0
-    v._prev = ()
+    v._a = v._b = None
+    v._many = ()
+    if _tracer is not None:
+        _tracer.leaf(v)
     v._op = None
     v._param = None
     return v
@@ -179,7 +245,16 @@ def _node(data: float, prev: tuple[Value, ...], op: Any, param: dict[str, Any] |
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    v._prev = prev
+    n = len(prev)
+    if n == 2:
+        v._a, v._b = prev
+        v._many = None
+    elif n == 1:
+        v._a = prev[0]
+        v._b = v._many = None
+    else:
+        v._a = v._b = None
+        v._many = prev
     v._op = op
     v._param = param
     return v
@@ -202,6 +277,15 @@ def _binary(name: str, a: Any, b: Any) -> Value:
     return _node(op.forward(a.data, b.data), (a, b), op, None)
 
 
+def _unary(name: str, a: Value) -> Value:
+    """The hot path of `.relu()` and `.tanh()`: `apply` minus the checks a method call needs not."""
+    op = _TABLE.get(name) or registry.get(name)
+    out = op.forward(a.data)
+    if type(out) is not float:
+        return apply(op, a)  # let apply convert the result or report the contract breach
+    return _node(out, (a,), op, None)
+
+
 def sum_values(values: list[Value]) -> Value:
     """One `sum` node over Values (the n-ary Sum op), on the hot path of every neuron."""
     try:
@@ -209,7 +293,7 @@ def sum_values(values: list[Value]) -> Value:
     except KeyError:
         op = registry.get("sum")
     prev = tuple(values)
-    return _node(op.forward(*[v.data for v in prev]), prev, op, None)
+    return _node(op.forward(*map(_DATA, prev)), prev, op, None)  # C-level read of every .data
 
 
 # Specs of op objects applied directly without being registered (an op may use a private op in

@@ -10,7 +10,13 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from ._fastmap import pairwise
 from ._value import Value, _lift, sum_values
+
+
+def _values(x: Sequence[Value | float], where: str) -> list[Value]:
+    """The inputs as Values (numbers become constant leaves)."""
+    return [v if isinstance(v, Value) else _lift(v, where, i) for i, v in enumerate(x)]
 
 
 class Module:
@@ -34,8 +40,11 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} takes {len(self.w)} inputs, got {len(x)}")
+        return self._forward(_values(x, "Neuron input"))
+
+    def _forward(self, xs: list[Value]) -> Value:
         terms = [self.b]
-        terms += [wi * xi for wi, xi in zip(self.w, x)]
+        terms += pairwise("mul", self.w, xs)  # the same nodes as `wi * xi`, built in one loop
         act = sum_values(terms)
         return act.relu() if self.nonlin else act
 
@@ -51,8 +60,10 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        xs = [v if isinstance(v, Value) else _lift(v, "Layer input", i) for i, v in enumerate(x)]
-        out = [n(xs) for n in self.neurons]
+        xs = _values(x, "Layer input")
+        if len(xs) != len(self.neurons[0].w):
+            raise ValueError(f"{self!r} takes {len(self.neurons[0].w)} inputs, got {len(xs)}")
+        out = [n._forward(xs) for n in self.neurons]  # inputs checked and lifted once, here
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

@@ -13,6 +13,9 @@ class Add(Op):
 
     name = "add"
     arity = 2
+    # Optional fast paths (see micrograd_core._template): the same arithmetic, inlined.
+    forward_source = "x0 + x1"
+    backward_source = ("g", "g")
 
     def forward(self, a: float, b: float) -> float:
         return a + b
@@ -26,6 +29,8 @@ class Mul(Op):
 
     name = "mul"
     arity = 2
+    forward_source = "x0 * x1"
+    backward_source = ("x1 * g", "x0 * g")
 
     def forward(self, a: float, b: float) -> float:
         return a * b
@@ -39,6 +44,8 @@ class Sum(Op):
 
     name = "sum"
     arity = VARIADIC
+    forward_source = "sum(xs)"
+    backward_source = ("g",)
 
     def forward(self, *xs: float) -> float:
         return sum(xs)  # left to right from 0, as micrograd's sum() of Values adds

@@ -1,0 +1,1 @@
+"""Benchmarks for micrograd-core: `python -m benchmarks` (see docs/performance.md)."""

@@ -1,0 +1,5 @@
+"""`python -m benchmarks [--quick | --full] [--no-scaling]`: see `benchmarks.run`."""
+
+from .run import main
+
+raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Scaling: time per node of eager and compiled mode from 1e3 to 1e6 nodes.
+
+Three graph families: a chain (`v = v * c + d`, each node depends on the previous one: the
+deepest graph possible), one sum over n inputs (the widest), and the demo MLP on n/383 samples
+(a realistic mix). Eager is build + backward; compiled is trace + compile once, then the median
+of replays (forward + backward). The slope of log(time) against log(nodes) is printed: 1.0 is
+linear growth. `python -m benchmarks.scaling [--quick]` runs it alone.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+
+from micrograd_core import Program, Value, compile, topological_order
+from micrograd_core._value import sum_values
+from micrograd_core.datasets import make_moons
+from micrograd_core.demo import demo_loss
+from micrograd_core.nn import MLP
+
+
+def chain(n: int) -> Callable[[], Value]:
+    x, c, d = Value(1.0), Value(0.999), Value(0.001)
+
+    def fn() -> Value:
+        v = x
+        for _ in range(n // 2):
+            v = v * c + d
+        return v
+
+    return fn
+
+
+def wide_sum(n: int) -> Callable[[], Value]:
+    xs = [Value(float(i % 7)) for i in range(n)]
+    return lambda: sum_values(xs)
+
+
+def mlp(n: int) -> Callable[[], Value]:
+    X, y = make_moons(max(2, n // 383), 0.1, 1337)
+    model = MLP(2, [16, 16, 1])
+    return lambda: demo_loss(model, X, y)[0]
+
+
+def _time(fn: Callable[[], object]) -> float:
+    gc.collect()
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
+
+
+def _replay(program: Program) -> None:
+    program.forward()
+    program.backward()
+
+
+def _slope(points: list[tuple[int, float]]) -> float:
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(t) for _, t in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def run(
+    family: str, make: Callable[[int], Callable[[], Value]], sizes: list[int], compiled_max: int
+) -> None:
+    rows: dict[str, list[tuple[int, float]]] = {
+        "eager": [],
+        "replay (python)": [],
+        "replay (numpy)": [],
+        "trace+compile": [],
+    }
+    print(f"\n{family}: microseconds per node (CPU time)")
+    print(
+        "| nodes | eager build+backward | trace+compile (python) | replay (python) "
+        "| replay (numpy) |"
+    )
+    print("|---|---|---|---|---|")
+    for n in sizes:
+        fn = make(n)
+        root = fn()
+        nodes = len(topological_order(root))
+        del root
+        eager = _time(lambda fn=fn: fn().backward())  # type: ignore[misc]
+        rows["eager"].append((nodes, eager))
+        cells = [f"{nodes:,}", f"{eager / nodes * 1e6:.2f}"]
+        if n <= compiled_max:
+            t0 = time.process_time()
+            program = compile(fn)
+            build = time.process_time() - t0
+            replay = statistics.median(_time(partial(_replay, program)) for _ in range(3))
+            del program
+            numpy = compile(fn, executor="numpy")
+            replay_np = statistics.median(_time(partial(_replay, numpy)) for _ in range(3))
+            del numpy
+            rows["trace+compile"].append((nodes, build))
+            rows["replay (python)"].append((nodes, replay))
+            rows["replay (numpy)"].append((nodes, replay_np))
+            cells += [
+                f"{build / nodes * 1e6:.2f}",
+                f"{replay / nodes * 1e6:.3f}",
+                f"{replay_np / nodes * 1e6:.3f}",
+            ]
+        else:
+            cells += ["(skipped: see --full)"] * 3
+        print("| " + " | ".join(cells) + " |", flush=True)
+    slopes = ", ".join(f"{k} {_slope(v):.2f}" for k, v in rows.items() if len(v) > 1)
+    print(f"slope of log(time) vs log(nodes) (1.00 = linear): {slopes}")
+
+
+def main(quick: bool = False, full: bool = False) -> None:
+    sizes = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
+    big = 1_000_000 if full else 100_000
+    print("## Scaling")
+    run("chain (v = v * c + d)", chain, sizes, big)
+    run("one sum over n inputs", wide_sum, sizes, 1_000_000)
+    run("demo MLP on n/383 samples", mlp, sizes, 1_000_000)
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv, full="--full" in sys.argv)

@@ -1,0 +1,231 @@
+"""Compiled mode: trace a function of Values once, replay its forward and backward many times.
+
+    program = micrograd_core.compile(lambda: demo_loss(model, X, y)[0])
+    for step in range(100):
+        loss = program.forward()   # reads every input leaf's current .data
+        model.zero_grad()
+        program.backward()         # accumulates d loss / d leaf into each input leaf's .grad
+
+Tracing calls `fn()` once, eagerly, and keeps the graph it returns (a Value, or a sequence of
+Values whose first is the one `backward` differentiates). Leaves that existed before the call
+(model parameters, data you pass in) are the program's *inputs*, read afresh at every replay;
+leaves `fn` created (its constants, `Value(x)` of fixed data) are baked in. Replays are valid
+while `fn` would build the same graph again; the program refuses, with a typed error, whenever
+that cannot be guaranteed:
+- a comparison of Value data during tracing (`if x > 0:`) becomes a guard, re-checked after
+  every forward; a replay whose comparison comes out differently raises `GuardFailedError`;
+- `float(v)` / `v.item()` during tracing (data leaving the graph) raises `TraceError`;
+- an op that was unregistered or overridden since tracing raises `StaleProgramError`.
+Reading `.data` directly inside `fn` cannot be seen: do not branch on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .. import _value
+from .._errors import MicrogradError
+from .._registry import registry
+from .._value import Value
+from ._plan import Plan
+
+
+class CompileError(MicrogradError):
+    """Base class of the errors of compiled mode."""
+
+
+class TraceError(CompileError, ValueError):
+    """`fn` did something during tracing that a replay could not reproduce."""
+
+
+class GuardFailedError(CompileError, RuntimeError):
+    """A comparison made during tracing came out differently: the graph may have changed."""
+
+
+class StaleProgramError(CompileError, RuntimeError):
+    """An op the program uses was unregistered or overridden after tracing."""
+
+
+_COMPARE = {
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+}
+
+
+class _Tracer:
+    def __init__(self) -> None:
+        self.created: set[int] = set()
+        self.keep: list[Value] = []  # keeps created leaves alive so their ids stay unique
+        self.guards: list[tuple[str, Any, Any, bool]] = []
+        self.escaped: str | None = None
+
+    def leaf(self, v: Value) -> None:
+        self.created.add(id(v))
+        self.keep.append(v)
+
+    def compare(self, kind: str, a: Value, b: Any, result: bool) -> None:
+        self.guards.append((kind, a, b, result))
+
+    def escape(self, v: Value, how: str) -> None:
+        self.escaped = self.escaped or how
+
+
+class Program:
+    """A traced graph ready for replay; see the module docstring. Build with `compile(fn)`."""
+
+    def __init__(self, fn: Callable[[], Any], executor: str = "python") -> None:
+        if executor not in ("python", "numpy", "auto"):
+            raise ValueError(f"executor must be 'python', 'numpy' or 'auto', got {executor!r}")
+        tracer = _Tracer()
+        if _value._tracer is not None:
+            raise TraceError("compile() cannot be called while another trace is running")
+        _value._tracer = tracer
+        try:
+            result = fn()
+        finally:
+            _value._tracer = None
+        self.single = isinstance(result, Value)
+        if self.single:
+            outputs = [result]
+        else:
+            outputs = list(result) if isinstance(result, (list, tuple)) else []
+        if not outputs or not all(isinstance(v, Value) for v in outputs):
+            raise TraceError(f"fn must return a Value or a sequence of Values, got {result!r}")
+        if tracer.escaped:
+            raise TraceError(
+                f"fn used {tracer.escaped} while tracing: its data left the graph, so a replay "
+                "could silently differ. Compute with Values only (or run eagerly)."
+            )
+        plan = Plan(outputs, tracer.created)
+        self._inputs = plan.inputs
+        # Registered ops must still be the registered ones at replay (ad-hoc op objects that
+        # were never registered, such as a private op inside another's backward, are exempt).
+        self._ops = {
+            g.op.name: g.op for g in plan.groups if registry.table.get(g.op.name) is g.op
+        }
+        self._guards = [self._guard(plan, g) for g in tracer.guards]
+        self._guards = [g for g in self._guards if g is not None]
+        self.nodes = plan.size  #: nodes in the traced graph, leaves included
+        self.executor = _pick(executor)
+        if self.executor == "numpy":
+            from ._npexec import build as build_np
+
+            self._runner = build_np(plan)
+            self.source = self._runner.source
+        else:
+            from ._pyexec import build
+
+            fwd, bwd, self.source = build(plan)
+            self._runner = _PyRunner(plan, fwd, bwd)
+        self._outputs = plan.outputs
+        self._ran = False
+
+    @staticmethod
+    def _guard(plan: Plan, guard: tuple[str, Any, Any, bool]) -> tuple[Any, ...] | None:
+        kind, a, b, result = guard
+        refs = []
+        for x in (a, b):
+            if not isinstance(x, Value):
+                refs.append(("const", x))
+            elif x in plan.slot:
+                refs.append(("slot", plan.slot[x]))
+            elif x._op is None:
+                refs.append(("leaf", x))  # a leaf outside the graph: read it live
+            else:
+                raise TraceError(
+                    "fn compared a Value that is not part of the returned graph while tracing; "
+                    "a replay could not re-check that comparison"
+                )
+        return (_COMPARE[kind], refs[0], refs[1], result)
+
+    @property
+    def inputs(self) -> list[Value]:
+        """The leaves read at every replay and given gradients by `backward`."""
+        return list(self._inputs)
+
+    def forward(self) -> Any:
+        """Recompute the graph from the inputs' current `.data`; the output float(s)."""
+        for name, op in self._ops.items():
+            if registry.table.get(name) is not op:
+                raise StaleProgramError(
+                    f"op {name!r} was unregistered or overridden since tracing; compile again"
+                )
+        values = self._runner.forward([v.data for v in self._inputs])
+        for check, ra, rb, expected in self._guards:
+            if check(_ref(ra, values), _ref(rb, values)) != expected:
+                self._ran = False
+                raise GuardFailedError(
+                    "a comparison made while tracing came out differently for these inputs: "
+                    "the traced graph may not be what fn would build now; compile again"
+                )
+        self._ran = True
+        outs = [float(values[i]) for i in self._outputs]
+        return outs[0] if self.single else tuple(outs)
+
+    __call__ = forward
+
+    def backward(self) -> None:
+        """Accumulate d output / d input into every input's `.grad` (after `forward`)."""
+        if not self._ran:
+            raise CompileError("call forward() before backward()")
+        for v, g in zip(self._inputs, self._runner.backward()):
+            v.grad += g
+
+
+def _ref(ref: tuple[str, Any], values: Any) -> Any:
+    kind, x = ref
+    return x if kind == "const" else (values[x] if kind == "slot" else x.data)
+
+
+def _pick(executor: str) -> str:
+    if executor == "python":
+        return executor
+    try:
+        import numpy  # noqa: F401
+    except ImportError as exc:
+        if executor == "numpy":
+            raise ImportError(
+                "executor='numpy' needs numpy: pip install 'micrograd-core[fast]'"
+            ) from exc
+        return "python"
+    return "numpy"
+
+
+class _PyRunner:
+    def __init__(self, plan: Plan, fwd: Any, bwd: Any) -> None:
+        self.V: list[Any] = [0.0] * plan.size
+        n = len(plan.inputs)
+        self.V[n : n + len(plan.constants)] = [v.data for v in plan.constants]
+        self.E: list[Any] = [0.0] * plan.n_edges
+        self.E[1] = 1.0
+        self.n = n
+        self._fwd, self._bwd = fwd, bwd
+
+    def forward(self, data: list[float]) -> list[Any]:
+        self.V[: self.n] = data
+        return self._fwd(self.V)  # type: ignore[no-any-return]
+
+    def backward(self) -> list[float]:
+        return self._bwd(self.V, self.E)  # type: ignore[no-any-return]
+
+
+def compile(fn: Callable[[], Any], *, executor: str = "python") -> Program:
+    """Trace `fn()` once into a `Program` (see the module docstring).
+
+    `executor`: "python" (default, no dependency), "numpy" (vectorised; needs numpy, the
+    `fast` extra) or "auto" (numpy when importable, else python).
+    """
+    return Program(fn, executor)
+
+
+__all__ = [
+    "CompileError",
+    "GuardFailedError",
+    "Program",
+    "StaleProgramError",
+    "TraceError",
+    "compile",
+]

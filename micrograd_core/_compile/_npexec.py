@@ -1,0 +1,173 @@
+"""The numpy executor (extra `fast`): the plan's groups as array statements on float64 arrays.
+
+Same layout as the pure-Python executor (`_plan`): the value array `V`, the edge array `E`.
+Templates become array expressions (`_exprs.np_expr`); ops without one, or with one numpy cannot
+express, run element by element through `op.forward` / `op.backward`. Sums run left to right
+(`cumsum`, never numpy's pairwise `sum`) so that results follow Python's float arithmetic.
+"""
+
+from __future__ import annotations
+
+from functools import partial, reduce
+from operator import add
+from typing import Any
+
+import numpy as np
+
+from .._value import spec_of
+from ._exprs import np_expr
+from ._plan import Group, Plan
+from ._pyexec import _check, holes, template
+
+
+def _seqsum(rows: Any) -> Any:
+    """Sum over axis 0, left to right from 0.0: eager's `+=` accumulation, float for float.
+
+    (Not `np.sum`, which adds pairwise; and not `cumsum`, which is slow along axis 0.)"""
+    if rows.shape[1] * 8 < rows.shape[0]:  # a few long sums: one C loop each
+        return np.array([reduce(add, col, 0.0) for col in rows.T.tolist()])
+    acc = rows[0] + 0.0
+    for row in rows[1:]:
+        acc += row
+    return acc
+
+
+def _index(idx: list[int], ns: dict[str, Any], name: str) -> str:
+    first = idx[0]
+    if idx == list(range(first, first + len(idx))):
+        return f"{first}:{first + len(idx)}"
+    ns[name] = np.asarray(idx, dtype=np.intp)
+    return name
+
+
+def _elementwise(fn: Any, arrays: list[str]) -> str:
+    lists = ", ".join(f"{a}.tolist()" for a in arrays)
+    return f"_np.array(list(map({fn}, {lists})), dtype=_np.float64)"
+
+
+def _grad_lines(edges: list[list[int]], name: str, ns: dict[str, Any], target: str) -> list[str]:
+    width = max(len(e) for e in edges) - 1
+    if width == 1:
+        return [f"    {target} = E[{_index([e[0] for e in edges], ns, name)}] + 0.0"]
+    ns[name] = np.array([[e[r] if r < len(e) else 0 for e in edges] for r in range(width)])
+    return [f"    {target} = _seqsum(E[{name}])"]
+
+
+def build(plan: Plan) -> _NumpyRunner:
+    ns: dict[str, Any] = {"_np": np, "_seqsum": _seqsum, "_check": _check}
+    fwd = ["def forward(V):"]
+    bwd: list[str] = ["def backward(V, E):"]
+    for k, g in enumerate(plan.groups):
+        tpl = template(g.op, ns)
+        names = holes(g, k, ns)
+        n, s = len(g.nodes), g.start
+        cols = [f"x{j}" for j in range(g.n_inputs)]
+        variadic = spec_of(g.op).arity is None
+        gathers = [
+            f"    x{j} = V[{_index(g.inputs[j], ns, f'_i{k}_{j}')}]" for j in range(g.n_inputs)
+        ]
+        if variadic:
+            ns[f"_I{k}"] = np.array(g.inputs, dtype=np.intp)  # (inputs, nodes)
+            gathers = [f"    xs = V[_I{k}]"]
+        fwd += [f"    # {g.op.name} x {n}", *gathers]
+        expr = None
+        if tpl is not None and tpl.forward is not None:
+            expr = np_expr(tpl.forward.format(**names), {*cols, "xs"}, ns)
+        if expr is None:
+            fn = partial(g.op.forward, **g.params) if g.params else g.op.forward
+            ns[f"_f{k}"] = fn
+            if variadic:
+                expr = f"_np.array([_f{k}(*row) for row in xs.T.tolist()], dtype=_np.float64)"
+            else:
+                expr = _elementwise(f"_f{k}", cols)
+        fwd.append(f"    V[{s}:{s + n}] = {expr}")
+        bwd[1:1] = _backward_group(plan, g, k, tpl, names, ns, gathers, variadic)
+    if plan.inputs:
+        bwd += _grad_lines([plan.grad_edges(v) for v in plan.inputs], "_leaf", ns, "grads")
+        bwd.append("    return grads.tolist()")
+    else:
+        bwd.append("    return []")
+    source = "\n".join(fwd) + "\n    return V\n\n\n" + "\n".join(bwd) + "\n"
+    ns.pop("__templates__", None)  # build-time only
+    exec(compile(source, "<micrograd compiled program (numpy)>", "exec"), ns)
+    return _NumpyRunner(plan, ns["forward"], ns["backward"], source)
+
+
+def _backward_group(
+    plan: Plan,
+    g: Group,
+    k: int,
+    tpl: Any,
+    names: dict[str, str],
+    ns: dict[str, Any],
+    gathers: list[str],
+    variadic: bool,
+) -> list[str]:
+    n, s = len(g.nodes), g.start
+    lines = [f"    # d {g.op.name} x {n}"]
+    lines += _grad_lines([plan.grad_edges(v) for v in g.nodes], f"_e{k}", ns, "g")
+    if variadic:
+        body = _variadic_backward(g, k, tpl, names, ns)
+        if tpl is not None and tpl.backward == ("({g})",):  # sum's rule: no inputs needed
+            return lines + body
+        return [*lines, f"    out = V[{s}:{s + n}]", *gathers, *body]
+    lines += [f"    out = V[{s}:{s + n}]", *gathers]
+    cols = [f"x{j}" for j in range(g.n_inputs)]
+    exprs: list[str | None] = [None] * g.n_inputs
+    if tpl is not None and tpl.backward is not None:
+        for j in range(g.n_inputs):
+            exprs[j] = np_expr(tpl.backward[j].format(**names), {*cols, "out", "g"}, ns)
+    if all(e is not None for e in exprs):
+        for j, expr in enumerate(exprs):
+            a, b = g.edges(j)
+            lines.append(f"    E[{a}:{b}] = {expr}")
+        return lines
+    fn = partial(g.op.backward, **g.params) if g.params else g.op.backward
+    ns[f"_b{k}"], ns[f"_op{k}"] = fn, g.op
+    arrays = ["g", "out", *cols]
+    lists = ", ".join(f"{a}.tolist()" for a in arrays)
+    lines.append(f"    R = _check(list(map(_b{k}, {lists})), {g.n_inputs}, _op{k})")
+    lines.append("    C = _np.array(R, dtype=_np.float64).reshape(len(R), -1).T")
+    for j in range(g.n_inputs):
+        a, b = g.edges(j)
+        lines.append(f"    E[{a}:{b}] = C[{j}]")
+    return lines
+
+
+def _variadic_backward(
+    g: Group, k: int, tpl: Any, names: dict[str, str], ns: dict[str, Any]
+) -> list[str]:
+    """`xs` is (inputs, nodes): the template runs on it whole, `g` and `out` broadcast."""
+    n, width, a = len(g.nodes), g.n_inputs, g.edge_base
+    span = f"E[{a}:{a + width * n}]"
+    expr = None
+    if tpl is not None and tpl.backward is not None:
+        expr = np_expr(tpl.backward[0].format(**{**names, "x": "xs"}), {"xs", "out", "g"}, ns)
+    if expr is not None:
+        return [f"    {span} = _np.broadcast_to({expr}, ({width}, {n})).ravel()"]
+    ns[f"_b{k}"] = partial(g.op.backward, **g.params) if g.params else g.op.backward
+    ns[f"_op{k}"] = g.op
+    rows = "zip(g.tolist(), out.tolist(), xs.T.tolist())"
+    return [
+        f"    C = _check([_b{k}(gi, oi, *row) for gi, oi, row in {rows}], {width}, _op{k})",
+        f"    {span} = _np.array(C, dtype=_np.float64).T.ravel()",
+    ]
+
+
+class _NumpyRunner:
+    def __init__(self, plan: Plan, fwd: Any, bwd: Any, source: str) -> None:
+        self.V = np.zeros(plan.size)
+        self.n = n = len(plan.inputs)
+        self.V[n : n + len(plan.constants)] = [v.data for v in plan.constants]
+        self.E = np.zeros(plan.n_edges)
+        self.E[1] = 1.0
+        self._fwd, self._bwd, self.source = fwd, bwd, source
+
+    def forward(self, data: list[float]) -> Any:
+        self.V[: self.n] = data
+        with np.errstate(all="ignore"):  # IEEE results (inf, nan), as the float ops give
+            return self._fwd(self.V)
+
+    def backward(self) -> list[float]:
+        with np.errstate(all="ignore"):
+            return self._bwd(self.V, self.E)  # type: ignore[no-any-return]

@@ -1,0 +1,131 @@
+"""The flat program: a traced graph laid out for replay.
+
+Every node gets a slot in one flat value array `V`: the input leaves first, then the constant
+leaves, then the interior nodes grouped by (level, op, number of inputs, params), where a node's
+level is one more than its deepest parent. Nodes of one group run as one vectorised statement,
+and a group only reads slots of lower levels, so the groups in level order are a valid schedule.
+
+Backward writes one slot per (node, input) edge into an edge array `E` (the contribution of the
+node's gradient to that input) and sums each node's incoming contributions in exactly the order
+the eager `backward` would have accumulated them (consumers in reverse topological order, inputs
+left to right), starting from 0.0 as a fresh `.grad` does. That makes every gradient equal to
+eager's float for float. `E[0]` is 0.0 (padding that keeps every gather a tuple; adding 0.0 to
+a sum that started at 0.0 changes nothing) and `E[1]` is the seed 1.0 of the output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._backward import topological_order
+from .._value import Value
+
+ZERO, SEED = 0, 1
+
+
+class Group:
+    """Nodes computed by one vectorised statement: same level, op, input count and params."""
+
+    __slots__ = ("edge_base", "inputs", "n_inputs", "nodes", "op", "params", "start")
+
+    def __init__(self, op: Any, params: dict[str, Any], n_inputs: int) -> None:
+        self.op = op
+        self.params = params
+        self.n_inputs = n_inputs
+        self.nodes: list[Value] = []
+        self.start = 0  # slot of the first node; a group's slots are contiguous
+        self.inputs: list[list[int]] = []  # per input position, the slots read, one per node
+        self.edge_base = 0  # E[edge_base + j * len(nodes) + i]: node i's input j
+
+    def edges(self, j: int) -> tuple[int, int]:
+        n = len(self.nodes)
+        return self.edge_base + j * n, self.edge_base + (j + 1) * n
+
+
+class Plan:
+    """Slots, groups and gradient wiring of a traced graph (executor independent)."""
+
+    def __init__(self, outputs: list[Value], created: set[int]) -> None:
+        order = _forward_order(outputs)
+        leaves = [v for v in order if v._op is None]
+        self.inputs = [v for v in leaves if id(v) not in created]
+        self.constants = [v for v in leaves if id(v) in created]
+        slot: dict[Value, int] = {v: i for i, v in enumerate(self.inputs + self.constants)}
+        level: dict[Value, int] = dict.fromkeys(leaves, 0)
+        by_level: dict[int, dict[Any, Group]] = {}
+        for v in order:
+            if v._op is None:
+                continue
+            prev = v._prev
+            lv = level[v] = 1 + max(level[p] for p in prev)
+            params = v._param or {}
+            key = (id(v._op), len(prev), _params_key(params))
+            groups = by_level.setdefault(lv, {})
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Group(v._op, params, len(prev))
+            group.nodes.append(v)
+        self.groups = [g for lv in sorted(by_level) for g in by_level[lv].values()]
+        n = len(slot)
+        for g in self.groups:
+            g.start = n
+            for v in g.nodes:
+                slot[v] = n
+                n += 1
+        self.size = n  # number of nodes, leaves included
+        for g in self.groups:
+            g.inputs = [[slot[v._prev[j]] for v in g.nodes] for j in range(g.n_inputs)]
+        self.outputs = [slot[v] for v in outputs]
+        self.slot = slot
+        self._wire(outputs[0])
+
+    def _wire(self, root: Value) -> None:
+        """Edge slots and, per node, the ordered edges its gradient sums (eager's order)."""
+        n_edges = 2
+        for g in self.groups:
+            g.edge_base = n_edges
+            n_edges += g.n_inputs * len(g.nodes)
+        self.n_edges = n_edges
+        topo = topological_order(root)
+        rank = {v: len(topo) - i for i, v in enumerate(topo)}  # eager visits low ranks first
+        incoming: dict[Value, list[tuple[int, int, int]]] = {v: [] for v in topo}
+        for g in self.groups:
+            n = len(g.nodes)
+            for i, v in enumerate(g.nodes):
+                r = rank.get(v)
+                if r is None:
+                    continue  # not part of d root: its contributions must not count
+                for j, p in enumerate(v._prev):
+                    incoming[p].append((r, j, g.edge_base + j * n + i))
+        edges: dict[Value, list[int]] = {}
+        for v, contribs in incoming.items():
+            contribs.sort()
+            edges[v] = [e for _, _, e in contribs] + [ZERO]
+        edges[root] = [SEED, ZERO]  # eager sets root.grad = 1.0, whatever it held
+        self.node_edges = edges  # absent nodes (outside d root) get gradient 0.0
+
+    def grad_edges(self, v: Value) -> list[int]:
+        return self.node_edges.get(v, [ZERO, ZERO])
+
+
+def _forward_order(outputs: list[Value]) -> list[Value]:
+    """All nodes the outputs depend on, parents first (one topological order per output,
+    concatenated without repeats, is still topological)."""
+    seen: set[Value] = set()
+    order: list[Value] = []
+    for out in outputs:
+        for v in topological_order(out):
+            if v not in seen:
+                seen.add(v)
+                order.append(v)
+    return order
+
+
+def _params_key(params: dict[str, Any]) -> Any:
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+    except TypeError:
+        return id(params)  # unhashable params: a group of its own
+    # 2 and 2.0 hash alike but may not act alike: the types are part of the key.
+    return tuple((k, type(v), v) for k, v in key)

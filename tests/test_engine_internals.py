@@ -1,0 +1,138 @@
+"""Eager fast paths: templates inlined in backward, parents in slots, pairwise node building."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import math
+import random
+from typing import Any
+
+from micrograd_core import Op, Value, registry, topological_order
+from micrograd_core._eagerloop import eager_loop
+from micrograd_core._fastmap import pairwise
+from micrograd_core._template import template_of
+from micrograd_core._value import spec_of, sum_values
+
+
+class SlowTanh(Op):
+    """tanh without templates: the eager loop must call backward for it."""
+
+    name = "slowtanh_i"
+    arity = 1
+
+    def forward(self, x: float) -> float:
+        return math.tanh(x)
+
+    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+        return ((1 - out * out) * grad,)
+
+
+class FastTanh(SlowTanh):
+    name = "fasttanh_i"
+    forward_source = "math.tanh(x0)"
+    backward_source = ("(1 - out * out) * g",)
+
+
+class BrokenTemplate(SlowTanh):
+    """Unusable templates (unknown name, bad syntax) are ignored, never half used."""
+
+    name = "broken_i"
+    forward_source = "no_such_function(x0)"
+    backward_source = ("(1 - out * out) *",)
+
+
+def _graph(op: str, xs: list[Value]) -> Value:
+    terms = [getattr(x * y + 0.5, op)() for x, y in itertools.pairwise(xs)]
+    return sum_values([t * t for t in terms]).relu() * 0.25 + xs[0] ** 3
+
+
+def test_templated_and_plain_ops_give_identical_gradients() -> None:
+    with registry.temporary(SlowTanh, FastTanh, BrokenTemplate):
+        random.seed(1)
+        data = [random.uniform(-2, 2) for _ in range(20)]
+        grads = []
+        for op in ("slowtanh_i", "fasttanh_i", "broken_i"):
+            xs = [Value(d) for d in data]
+            _graph(op, xs).backward()
+            grads.append([x.grad for x in xs])
+        assert grads[0] == grads[1] == grads[2]
+
+
+def test_template_rendering() -> None:
+    with registry.temporary(FastTanh, BrokenTemplate):
+        fast = template_of(registry.get("fasttanh_i"), registry.spec("fasttanh_i"), "_p_")
+        assert fast is not None and fast.forward == "(_p_math.tanh({x0}))"
+        assert fast.globals["_p_math"] is math
+        broken = registry.get("broken_i")
+        assert template_of(broken, spec_of(broken), "_p_") is None
+
+
+def test_eager_loop_is_regenerated_when_ops_change() -> None:
+    before = eager_loop()
+    with registry.temporary(FastTanh):
+        during = eager_loop()
+        assert during is not before
+    assert eager_loop() is before  # cached per set of registered ops
+
+
+def test_parents_live_in_slots_and_graphs_have_no_cycles() -> None:
+    a, b = Value(2.0), Value(3.0)
+    c = a * b
+    s = sum_values([a, b, c])
+    assert c.parents == (a, b) and c._a is a and c._b is b
+    assert s.parents == (a, b, c) and s._a is None
+    assert (-a).parents[0] is a
+    assert a.parents == ()
+    gc.collect()
+    gc.disable()
+    try:
+        _graph("tanh", [Value(0.1 * i) for i in range(10)]).backward()
+        assert gc.collect() == 0  # freed by reference counting alone
+    finally:
+        gc.enable()
+
+
+def test_pairwise_builds_the_same_nodes_as_mul() -> None:
+    ws = [Value(0.5 * i - 1) for i in range(5)]
+    xs = [Value(1.5 - 0.25 * i) for i in range(5)]
+    built = pairwise("mul", ws, xs)
+    assert [v.data for v in built] == [(w * x).data for w, x in zip(ws, xs)]
+    assert all(v.op == "mul" and v.parents == (w, x) for v, w, x in zip(built, ws, xs))
+
+
+def test_deep_chain_eager() -> None:
+    x = Value(1.0)
+    v = x
+    for _ in range(200_000):
+        v = v * 1.0 + 0.0
+    order = topological_order(v)
+    assert order[-1] is v and len(order) == 800_001  # x, then 200k x (const, mul, const, add)
+    v.backward()
+    assert x.grad == 1.0
+
+
+class UnhashableOp(SlowTanh):
+    """Ops may define __eq__ (attrs classes do) and so be unhashable."""
+
+    name = "unhashable_i"
+    backward_source = ("(1 - out * out) * g",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnhashableOp)
+
+
+def test_unhashable_ops_work_in_every_mode() -> None:
+    from micrograd_core import compile
+
+    with registry.temporary(UnhashableOp):
+        x = Value(0.3)
+        y = x.unhashable_i() * 2
+        y.backward()
+        program = compile(lambda: x.unhashable_i() * 2)
+        assert program.forward() == y.data
+        grad = x.grad
+        x.grad = 0.0
+        program.backward()
+        assert x.grad == grad
