@@ -31,6 +31,8 @@ from ._op import REALS, VARIADIC, Interval, Op
 from ._registry import OpInfo, Registry, registry
 from ._validate import OpSpec
 from ._value import Value, apply
+from .graph import Graph, GraphvizError, GraphvizNotFoundError, draw_dot, to_dot
+from .serialize import ModelFileError, load_model, save_model
 
 __version__ = "0.1.0"
 
@@ -40,10 +42,14 @@ __all__ = [
     "ArityError",
     "CompileError",
     "DuplicateOpError",
+    "Graph",
+    "GraphvizError",
+    "GraphvizNotFoundError",
     "GuardFailedError",
     "HigherOrderNotSupportedError",
     "Interval",
     "MicrogradError",
+    "ModelFileError",
     "Op",
     "OpContractError",
     "OpError",
@@ -62,8 +68,12 @@ __all__ = [
     "__version__",
     "apply",
     "compile",
+    "draw_dot",
     "grad",
     "hookimpl",
+    "load_model",
     "registry",
+    "save_model",
+    "to_dot",
     "topological_order",
 ]

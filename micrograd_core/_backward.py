@@ -88,10 +88,17 @@ def backward(root: Value, create_graph: bool = False) -> None:
         grads = gradients(root, seed, create_graph=True)
         for node, g in grads.items():
             old = node.grad
-            node.grad = g if (type(old) is float and old == 0.0) else old + g
+            fresh = node._op is not None or (type(old) is float and old == 0.0)
+            node.grad = g if fresh else old + g  # leaves accumulate; other nodes are this pass's
         root.grad = seed
         return
     topo = topological_order(root)
+    # Leaves accumulate across calls (micrograd's contract, until zero_grad). An intermediate
+    # node's grad only means something for this pass: reset it, or a second backward() would
+    # count the first pass's gradients again through every intermediate node (micrograd does).
+    for node in topo:
+        if node._op is not None:
+            node.grad = 0.0
     root.grad = 1.0
     # Registered ops with a `backward_source` template run inlined in the generated loop; the
     # others (and unregistered ad-hoc ops) go through `_backward_one`, one node at a time.

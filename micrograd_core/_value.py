@@ -202,10 +202,12 @@ class Value:
         return method
 
     def backward(self, create_graph: bool = False) -> None:
-        """Set `self.grad = 1` and accumulate d self / d node into `.grad` of every node below.
+        """Set `self.grad = 1` and d self / d node into `.grad` of every node below.
 
-        Gradients accumulate (`+=`) across calls, as in micrograd: zero them between steps
-        (`Module.zero_grad()`). With `create_graph=True` the gradients are `Value`s that can be
+        Leaves (parameters, inputs) accumulate: their `.grad` grows with each call until you
+        zero it (`Module.zero_grad()`), as in micrograd and PyTorch. Intermediate nodes get this
+        pass's gradient, so calling `backward()` twice gives each leaf exactly twice the
+        gradient. With `create_graph=True` the gradients are `Value`s that can be
         differentiated again.
         """
         from ._backward import backward

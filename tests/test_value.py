@@ -268,3 +268,25 @@ def test_million_node_chain() -> None:
     assert x.grad == 1.0
     assert c.grad == pytest.approx(0.5 * n)  # each of the n products contributes y_i = 0.5
     del y  # freeing a million-deep chain must not overflow the C stack either
+
+
+def test_second_backward_doubles_leaf_grads_exactly() -> None:
+    # micrograd would give 20 here: it re-counts the first pass through the intermediate x*x.
+    x = Value(3.0)
+    y = x * x + x
+    y.backward()
+    y.backward()
+    assert x.grad == 14.0
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == 7.0
+
+
+def test_second_backward_with_create_graph_accumulates_into_leaves_only() -> None:
+    x = Value(2.0)
+    xx = x * x
+    y = xx * x
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    assert x.grad.data == 24.0  # 2 * 3x^2
+    assert xx.grad.data == 2.0  # this pass's dy/d(xx) = x, not twice it
