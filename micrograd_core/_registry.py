@@ -46,8 +46,10 @@ class Origin:
     version: str | None = None
 
     def __str__(self) -> str:
-        dist = f" (distribution {self.distribution} {self.version or ''})".rstrip()
-        return f"plugin {self.plugin!r}" + (dist + ")" if self.distribution else "")
+        if not self.distribution:
+            return f"plugin {self.plugin!r}"
+        dist = f"{self.distribution} {self.version or ''}".rstrip()
+        return f"plugin {self.plugin!r} (distribution {dist})"
 
 
 @attrs.frozen
@@ -200,12 +202,38 @@ class Registry:
     def _commit_all(self, batches: list[_Batch]) -> None:
         # Plain names first, overrides second: an override never depends on load order.
         for want_override in (False, True):
+            claims: dict[str, list[_Entry]] = {}
             for batch in batches:
-                part = [e for e in batch.entries if e.override == want_override]
-                try:
-                    self._commit(part)
-                except MicrogradError as exc:
-                    self._fail(exc)
+                for e in batch.entries:
+                    if e.override == want_override:
+                        claims.setdefault(e.spec.name, []).append(e)
+            for name, entries in claims.items():
+                self._settle(name, entries)
+
+    def _settle(self, name: str, claimants: list[_Entry]) -> None:
+        """Give `name` to one claimant, or to none. A clash only costs the clashing name: the
+        plugins' other ops still register. Our own distribution (the builtins) and whatever
+        was registered before always keep their name; between two third parties neither gets
+        it, since picking one by sort order would be a silent guess."""
+        current = self._entries.get(name)
+        keeper = current if current is not None and not claimants[0].override else None
+        if keeper is None:
+            own = [e for e in claimants if e.origin.distribution == OWN_DISTRIBUTION]
+            keeper = own[0] if own and not claimants[0].override else None
+        if keeper is None and len({e.origin for e in claimants}) == 1:
+            keeper = claimants[-1]  # one plugin (possibly registering the name twice)
+        if keeper is None or (keeper.override and current is not None and current.override):
+            first = str((current or claimants[0]).origin)
+            others = " and ".join(str(e.origin) for e in claimants if str(e.origin) != first)
+            self._fail(DuplicateOpError(name, first, others))
+            return
+        for e in claimants:
+            if e is not keeper and e.origin != keeper.origin:
+                self._fail(DuplicateOpError(name, str(keeper.origin), str(e.origin)))
+        if keeper is not current:
+            keeper.overridden = current
+            self._entries[name] = keeper
+            self.table[name] = keeper.op
 
     def _commit(self, entries: list[_Entry]) -> None:
         staged: dict[str, _Entry] = {}

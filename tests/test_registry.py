@@ -156,23 +156,36 @@ def test_strict_mode_raises(monkeypatch: pytest.MonkeyPatch) -> None:
         reg.ensure_loaded()
 
 
-def test_duplicate_names_both_distributions_and_first_keeps_the_name() -> None:
-    a = FakeEntryPoint("alpha", plugin(make_op("twin", 1.0)), "alpha-dist")
-    b = FakeEntryPoint("beta", plugin(make_op("twin", 2.0)), "beta-dist")
-    reg = fresh(b, a)  # order on sys.path must not matter: alphabetical by distribution
+def test_clash_between_third_parties_names_both_and_costs_only_that_name() -> None:
+    a = FakeEntryPoint("alpha", plugin(make_op("twin", 1.0), make_op("solo_a")), "alpha-dist")
+    b = FakeEntryPoint("beta", plugin(make_op("twin", 2.0), make_op("solo_b")), "beta-dist")
+    reg = fresh(b, a)
     with pytest.warns(PluginWarning) as record:
         reg.ensure_loaded()
     msg = str(record[0].message)
     assert "'twin'" in msg and "alpha-dist" in msg and "beta-dist" in msg
-    assert reg.get("twin").forward(0.0) == 1.0
     assert isinstance(reg.failures[0], DuplicateOpError)
+    # Neither gets the name (picking one by sort order would be a silent guess)...
+    assert "twin" not in reg
+    # ...and each plugin's other ops still work.
+    assert {"solo_a", "solo_b", "tanh"} <= set(reg.names())
+
+
+def test_clash_is_an_error_in_strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRAD_STRICT_PLUGINS", "1")
+    a = FakeEntryPoint("alpha", plugin(make_op("twin", 1.0)), "alpha-dist")
+    b = FakeEntryPoint("beta", plugin(make_op("twin", 2.0)), "beta-dist")
+    with pytest.raises(DuplicateOpError, match=r"'twin'.*alpha-dist.*beta-dist"):
+        fresh(a, b).ensure_loaded()
 
 
 def test_a_third_party_cannot_silently_replace_a_builtin() -> None:
-    reg = fresh(FakeEntryPoint("evil", plugin(make_op("tanh", 42.0)), "evil-dist"))
+    evil = plugin(make_op("tanh", 42.0), make_op("harmless"))
+    reg = fresh(FakeEntryPoint("evil", evil, "evil-dist"))
     with pytest.warns(PluginWarning, match="'tanh'.*micrograd-core.*evil-dist"):
         reg.ensure_loaded()
     assert reg.get("tanh").forward(0.0) == 0.0
+    assert "harmless" in reg
 
 
 def test_override_replaces_and_shows_in_listing_whatever_the_load_order() -> None:
@@ -185,7 +198,7 @@ def test_override_replaces_and_shows_in_listing_whatever_the_load_order() -> Non
     assert reg.get("tanh").forward(0.0) == 7.0
     row = next(r for r in reg.list() if r.name == "tanh")
     assert row.plugin == "fancy" and row.distribution == "aaa-dist"
-    assert row.overrides is not None and "micrograd-core" in row.overrides
+    assert row.overrides == "plugin 'builtin' (distribution micrograd-core 0.1.0)"
     reg.unregister("tanh")  # removing the override brings the builtin back
     assert reg.get("tanh").forward(0.0) == 0.0
 
