@@ -74,8 +74,9 @@ def _contract_error(node: Value, exc: Exception) -> OpContractError:
     op = node._op
     name = getattr(op, "name", "?")
     plugin = registry.origin(name).plugin if registry.table.get(name) is op else None
-    if (isinstance(exc, ValueError) and "unpack" in str(exc)) or "zip()" in str(exc):
-        msg = f"backward must return one gradient per input ({len(node._prev)}): {exc}"
+    if "unpack" in str(exc) or "zip()" in str(exc):
+        n = len(node._prev)
+        msg = f"backward must return a sequence of one gradient per input ({n}): {exc}"
     else:
         msg = f"backward raised {exc!r}"
     return OpContractError(op, plugin, msg)
@@ -157,7 +158,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
             for p, gp in zip(prev, gs, strict=True):
                 old = acc.get(p)
                 acc[p] = gp if old is None else old + gp
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ArithmeticError) as exc:
         raise _contract_error(node, exc) from exc
     return acc
 
@@ -169,7 +170,16 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     `dx, = grad(y, [x], create_graph=True); ddx, = grad(dx, [x])`. An input `output` does not
     depend on gets 0.0.
     """
-    xs: Iterable[Value] = [inputs] if isinstance(inputs, Value) else inputs
+    if not isinstance(output, Value):
+        raise TypeError(
+            f"grad(output, inputs): output must be a Value, got {type(output).__name__}"
+        )
+    xs: Iterable[Value] = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, x in enumerate(xs):
+        if not isinstance(x, Value):
+            raise TypeError(
+                f"grad(output, inputs): inputs[{i}] must be a Value, got {type(x).__name__}"
+            )
     acc = gradients(output, 1.0, create_graph=create_graph)
     out = [acc.get(x, 0.0) for x in xs]
     if create_graph:  # constants (d(x+y)/dx = 1) become leaves, so every result is a Value

@@ -67,7 +67,7 @@ def _generate(ops: tuple[Any, ...]) -> Loop:
     lines += [
         "        else:",
         "            generic(node)",
-        "  except (ValueError, TypeError) as exc:",  # name the node whose backward failed
+        "  except (ValueError, TypeError, ArithmeticError) as exc:",  # name the failing node
         "    raise fail(node, exc) from exc",
     ]
     exec(compile("\n".join(lines), "<micrograd eager backward>", "exec"), namespace)

@@ -56,6 +56,8 @@ def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
     def fail(msg: str) -> OpValidationError:
         return OpValidationError(op, plugin, msg)
 
+    if op is None or isinstance(op, (str, bytes, int, float, complex, bool, list, tuple, dict)):
+        raise fail(f"expected an Op class or instance, got {type(op).__name__} {op!r}")
     if isinstance(op, type):
         try:
             op = op()

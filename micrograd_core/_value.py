@@ -138,6 +138,8 @@ class Value:
         return other + (-self)
 
     def __truediv__(self, other: Value | float) -> Value:
+        if type(other) is not Value and isinstance(other, Real) and other == 0:
+            other = _lift(other, "pow", 0)  # x / 0 is +-inf or nan (IEEE), as x / Value(0) is
         return self * other**-1
 
     def __rtruediv__(self, other: float) -> Value:
@@ -221,7 +223,10 @@ def _data(x: Value | float) -> float:
 
 def _as_float(x: Any, where: str) -> float:
     if isinstance(x, Real):  # int, bool, float, numpy floats, Fraction...
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{where}: the {type(x).__name__} is too large for a float") from None
     if isinstance(x, Value):
         raise TypeError(f"{where}: expected a number, got a Value (use it directly)")
     raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
@@ -328,6 +333,14 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
         raise ArityError(op, _plugin(spec), f"takes {spec.arity} input(s), got {len(inputs)}")
     if not inputs:
         raise ArityError(op, _plugin(spec), "takes one or more inputs, got 0")
+    for key, value in params.items():
+        if isinstance(value, Value):
+            raise ParamError(
+                op,
+                _plugin(spec),
+                f"static param {key!r} is a Value: static params get no "
+                "gradient, so pass a number (or use an op that takes it as an input)",
+            )
     if params.keys() != set(spec.params):
         missing = sorted(set(spec.params) - params.keys())
         unknown = sorted(params.keys() - set(spec.params))

@@ -89,9 +89,13 @@ def _count(x: Any, where: str) -> int:
 def _weight(x: Any, where: str) -> float:
     if type(x) not in (int, float):  # bool is an int subclass but never a weight
         raise ModelFileError(where, f"expected a number, got {json.dumps(x)}")
-    if not math.isfinite(x):
+    try:
+        value = float(x)
+    except OverflowError:  # a JSON integer such as 10**400
+        raise ModelFileError(where, "expected a finite number, got an integer too large") from None
+    if not math.isfinite(value):
         raise ModelFileError(where, f"expected a finite number, got {x}")
-    return float(x)
+    return value
 
 
 def _check(data: Any) -> tuple[int, list[int], list[bool], list[list[tuple[list[float], float]]]]:

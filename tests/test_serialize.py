@@ -173,3 +173,13 @@ def test_saving_refuses_what_json_cannot_hold(tmp_path: Path) -> None:
     assert not (tmp_path / "m.json").exists()
     with pytest.raises(TypeError, match="expects an MLP"):
         to_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_huge_integer_weight_is_a_model_file_error(tmp_path: Path) -> None:
+    random.seed(0)
+    data = to_dict(MLP(2, [1]))
+    data["layers"][0]["neurons"][0]["w"][0] = 10**400
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelFileError, match="too large"):
+        load_model(path)

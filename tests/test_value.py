@@ -290,3 +290,45 @@ def test_second_backward_with_create_graph_accumulates_into_leaves_only() -> Non
     y.backward(create_graph=True)
     assert x.grad.data == 24.0  # 2 * 3x^2
     assert xx.grad.data == 2.0  # this pass's dy/d(xx) = x, not twice it
+
+
+def test_review_findings_are_typed_errors_or_ieee() -> None:
+    from micrograd_core import OpValidationError, grad
+
+    assert (Value(1.0) / 0).data == math.inf  # like Value(1) / Value(0), not ZeroDivisionError
+    assert (Value(-1.0) / 0.0).data == -math.inf
+    with pytest.raises(ValueError, match="too large"):
+        Value(10**400)
+    e = Value(2.0)
+    with pytest.raises(ParamError, match=r"'pow'.*'exponent' is a Value"):
+        apply("pow", Value(3.0), exponent=e)
+    with pytest.raises(OpValidationError, match="expected an Op class or instance, got str"):
+        registry.register("tanh")
+    with pytest.raises(TypeError, match="output must be a Value"):
+        grad(1.0, [e])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"inputs\[0\] must be a Value"):
+        grad(e * e, [1])  # type: ignore[list-item]
+
+
+class _ZeroDivBackward(Op):
+    """Raises ZeroDivisionError in backward at x = 0, as a float division would."""
+
+    name = "zerodivbackward"
+    arity = 1
+
+    def forward(self, x):
+        return x
+
+    def backward(self, grad, out, x):
+        return (grad / x,)
+
+
+def test_arithmetic_error_in_backward_names_the_op() -> None:
+    from micrograd_core import grad
+
+    with registry.temporary(_ZeroDivBackward):
+        y = Value(0.0).zerodivbackward()
+        with pytest.raises(OpContractError, match=r"'zerodivbackward'.*ZeroDivisionError"):
+            y.backward()
+        with pytest.raises(OpContractError, match=r"'zerodivbackward'.*ZeroDivisionError"):
+            grad(y, [y.parents[0]])
