@@ -11,7 +11,8 @@ and the op's static params by name. Every other name is looked up, once, in the 
 module that defines the op's class (so `math.tanh(x0)` works when that module imports math).
 The engines inline these expressions into generated code instead of calling methods. They must
 compute the same floats as `forward`/`backward`; anything unusable makes the engine fall back
-to the method calls, so a template can only ever make an op faster, never break it.
+to the method calls, so a template can only ever make an op faster, never break it: templates
+are also checked against the methods at probe points before first use (`_template_check`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import builtins
 import sys
 from typing import Any
 
+from ._template_check import mismatch, reject
 from ._validate import OpSpec
 
 _RESERVED = frozenset({"g", "out", "x", "xs"})
@@ -108,4 +110,16 @@ def template_of(op: Any, spec: OpSpec, prefix: str) -> Template | None:
             backward = tuple(r for r in rendered if r is not None)
     if forward is None and backward is None:
         return None
+    verdict = _verdicts.get(id(op))
+    if verdict is None or verdict[0] is not op:
+        verdict = (op, mismatch(op, spec, forward, backward, found))
+        _verdicts[id(op)] = verdict
+        if verdict[1] is not None:
+            reject(op, spec, verdict[1])
+    if verdict[1] is not None:
+        return None
     return Template(forward, backward, found, params)
+
+
+# id(op) -> (op, the template problem or None): each op's templates are checked once.
+_verdicts: dict[int, tuple[Any, str | None]] = {}
