@@ -160,6 +160,11 @@ class Value:
     def relu(self) -> Value:
         return _unary("relu", self)
 
+    def __abs__(self) -> Value:
+        # relu(x) + relu(-x): registered ops only, so abs() differentiates to any order (its
+        # derivative at 0 is taken as 0, relu's). Lets a backward written with abs() run on Values.
+        return self.relu() + (-self).relu()
+
     def tanh(self) -> Value:
         return _unary("tanh", self)
 

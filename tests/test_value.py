@@ -332,3 +332,16 @@ def test_arithmetic_error_in_backward_names_the_op() -> None:
             y.backward()
         with pytest.raises(OpContractError, match=r"'zerodivbackward'.*ZeroDivisionError"):
             grad(y, [y.parents[0]])
+
+
+def test_abs_works_on_values_and_differentiates_twice() -> None:
+    from micrograd_core import grad
+
+    for v, slope in ((-2.5, -1.0), (1.5, 1.0), (0.0, 0.0)):
+        x = Value(v)
+        y = abs(x)
+        y.backward()
+        assert y.data == abs(v) and x.grad == slope
+    x = Value(-2.0)
+    (d1,) = grad(abs(x) * abs(x), [x], create_graph=True)  # d/dx x^2 = 2x
+    assert d1.data == -4.0 and grad(d1, [x]) == [2.0]
