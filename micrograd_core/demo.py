@@ -33,7 +33,15 @@ class StepResult:
 def demo_loss(
     model: MLP, X: Sequence[tuple[float, float]], y: Sequence[int], alpha: float = 1e-4
 ) -> tuple[Value, float]:
-    """Total loss (a Value) and accuracy of `model` on the data, exactly as micrograd's demo."""
+    """Total loss (a Value) and accuracy of `model` on the data, exactly as micrograd's demo.
+
+    Labels are -1 and +1 (the max-margin loss needs the sign); `X` and `y` must be as long.
+    """
+    if len(X) != len(y) or not y:
+        raise ValueError(f"demo_loss: X has {len(X)} points but y has {len(y)} labels")
+    bad = sorted({repr(v) for v in y if v not in (-1, 1)})
+    if bad:
+        raise ValueError(f"demo_loss: labels must be -1 or +1, got {', '.join(bad[:5])}")
     inputs = [[Value(a), Value(b)] for a, b in X]
     scores = [model(x) for x in inputs]
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]

@@ -75,6 +75,8 @@ class Layer(Module):
 
 class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int]) -> None:
+        if not nouts or not all(type(n) is int and n >= 1 for n in nouts):
+            raise ValueError(f"MLP(nin, nouts): nouts must be positive layer sizes, got {nouts!r}")
         sz = [nin, *nouts]
         self.layers = [
             Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))

@@ -138,3 +138,18 @@ def test_optimizers_reject_non_values() -> None:
         SGD([Value(1.0), 2.0])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="str"):
         Adam(["w"])  # type: ignore[list-item]
+
+
+def test_bad_shapes_and_labels_are_errors_not_silent_answers() -> None:
+    from micrograd_core.demo import demo_loss
+
+    with pytest.raises(ValueError, match="nouts"):
+        MLP(2, [])
+    with pytest.raises(ValueError, match="nouts"):
+        MLP(2, [0])
+    model = MLP(2, [2, 1])
+    X = [(0.0, 1.0), (1.0, 0.0)]
+    with pytest.raises(ValueError, match="2 points but y has 1"):
+        demo_loss(model, X, [1])
+    with pytest.raises(ValueError, match="-1 or \\+1, got 0"):
+        demo_loss(model, X, [0, 1])
