@@ -226,3 +226,18 @@ def test_importing_micrograd_core_does_not_import_hypothesis() -> None:
         "assert 'hypothesis' not in sys.modules, 'hypothesis imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_check_point_blames_the_caller_for_caller_mistakes() -> None:
+    from micrograd_core import ArityError, ParamError
+    from micrograd_core.testing import check_point
+
+    with pytest.raises(ArityError, match=r"'tanh'.*got 2"):
+        check_point("tanh", [1.0, 2.0])
+    with pytest.raises(ParamError, match=r"'pow'.*exponent"):
+        check_point("pow", [2.0])
+    with pytest.raises(ValueError, match="outside the op's domain"):
+        check_point("log", [-1.0])
+    result = check_point("exp", [1000.0], raise_on_failure=False)  # nothing could be compared
+    assert not result.ok and result.failure is not None
+    assert result.failure.kind == "no usable examples"

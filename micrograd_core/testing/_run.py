@@ -12,6 +12,7 @@ import hypothesis
 from hypothesis import HealthCheck, given
 from hypothesis.errors import Flaky, Unsatisfiable
 
+from .._errors import ArityError, ParamError
 from ._numeric import ATOL, EPS, RTOL, Tolerance
 from ._point import Found, check_at
 from ._report import CheckResult, Failure, GradientCheckError
@@ -222,6 +223,7 @@ def check_point(
 ) -> CheckResult:
     """Every check of `check_op`, at one given input (e.g. one copied from a failure report)."""
     target = resolve(op_or_name)
+    _check_call(target, inputs, params)
     ex = OpExample(tuple(float(x) for x in inputs), dict(params or {}), float(upstream))
     check2 = second_order and target.spec.higher_order
     result = CheckResult(
@@ -240,6 +242,28 @@ def check_point(
     else:
         result.skipped = int(outcome.skipped)
         result.record(list(outcome.comparisons), tol.atol)
+    if result.ok and result.skipped:
+        result.failure = Failure("no usable examples", f"forward overflowed at {list(inputs)!r}")
     if raise_on_failure and not result.ok:
         raise GradientCheckError(result)
     return result
+
+
+def _check_call(target: Target, inputs: Sequence[float], params: dict[str, Any] | None) -> None:
+    """Caller mistakes are the caller's: ArityError / ParamError / ValueError, not op failures."""
+    spec = target.spec
+    if spec.arity is not None and len(inputs) != spec.arity:
+        raise ArityError(
+            target.op, target.plugin, f"takes {spec.arity} input(s), got {len(inputs)}"
+        )
+    if not inputs:
+        raise ArityError(target.op, target.plugin, "takes one or more inputs, got 0")
+    given_params = set(params or {})
+    if given_params != set(spec.params):
+        raise ParamError(
+            target.op, target.plugin, f"params {sorted(given_params)} given, {spec.params} declared"
+        )
+    domains = spec.domains(len(inputs), dict(params or {}))
+    for i, (x, dom) in enumerate(zip(inputs, domains)):
+        if x not in dom:
+            raise ValueError(f"check_point: input {i} = {x!r} is outside the op's domain {dom}")
