@@ -297,3 +297,25 @@ def test_ops_lists_skipped_plugins(capsys: pytest.CaptureFixture[str]) -> None:
     assert "skipped: plugin 'broken'" in out and "boom" in out
     assert any("broken" in s and "boom" in s for s in data["skipped"])
     assert "tanh" in {op["name"] for op in data["ops"]}  # the other plugins keep working
+
+
+def test_closed_stdout_pipe_is_quiet() -> None:
+    # `micrograd ops | head`: the reader is gone before we write; no error message, no traceback.
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "micrograd_core.cli", "ops"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1
+    assert proc.stderr == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -41,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(commands).parse_args(argv)
     try:
         return int(commands[args.command].run(args))
+    except BrokenPipeError:  # `micrograd ops | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush is quiet too
+        return 1
     except (MicrogradError, ValueError, OSError) as exc:  # user errors: a message, no traceback
         print(f"micrograd {args.command}: error: {exc}", file=sys.stderr)
         return 2
