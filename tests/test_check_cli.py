@@ -45,6 +45,8 @@ def test_failure_exits_1_with_the_report(capsys: pytest.CaptureFixture[str]) -> 
     assert any(line.startswith("half_tanh") and line.endswith("FAIL") for line in out.splitlines())
     assert "gradient check FAILED for op 'half_tanh'" in out
     assert "1 passed, 1 failed" in out
+    row = next(line.split() for line in out.splitlines() if line.startswith("half_tanh"))
+    assert float(row[-3]) >= 0.4  # the failing comparison's error (half the derivative: 0.5)
 
 
 def test_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._registry import registry
+
+if TYPE_CHECKING:  # the testing package imports hypothesis: only load it when checking
+    from ..testing import CheckResult
 
 
 def add_parser(sub: Any) -> None:
@@ -66,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
                 r.plugin,
                 dist,
                 f"{r.examples - r.skipped}/{r.examples}",
-                f"{r.max_rel_error:.2g}",
-                f"{r.max_used:.0%}",
+                _rel_error(r),
+                f"{r.max_used:.0%}" if r.ok else "-",
                 r.verdict,
             )
         )
@@ -80,3 +83,15 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def _rel_error(r: CheckResult) -> str:
+    """The failing comparison's error for a failure; for a pass, the largest relative error
+    among comparisons above atol, or "<atol" when every error was within the absolute bound."""
+    errors = [c.rel_error for c in (r.failure.comparisons if r.failure else ())]
+    errors = [e for e in errors if e == e]  # drop NaN
+    if errors:
+        return f"{max(errors):.2g}"
+    if not r.ok:
+        return "-"
+    return f"{r.max_rel_error:.2g}" if r.max_rel_error > 0 else "<atol"
