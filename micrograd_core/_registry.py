@@ -125,7 +125,8 @@ class Registry:
         chosen = os.environ.get(ENV_PLUGINS)
         wanted = None if chosen is None else {s.strip() for s in chosen.split(",") if s.strip()}
         seen, keep = set(), []
-        for ep in self._entry_points():
+        installed = list(self._entry_points())
+        for ep in installed:
             dist = ep.dist.name if ep.dist is not None else None
             key = (ep.name, ep.value, dist)
             if key in seen:  # the same distribution can be visible twice on sys.path
@@ -137,6 +138,15 @@ class Registry:
                 if wanted is not None and ep.name not in wanted and dist not in wanted:
                     continue
             keep.append(ep)
+        if wanted and not _env_flag(ENV_DISABLE_AUTOLOAD):
+            known = {ep.name for ep in installed} | {_dist_name(ep) for ep in installed}
+            unknown = sorted(wanted - known)
+            if unknown:
+                msg = (
+                    f"{ENV_PLUGINS} names {', '.join(unknown)}, which no installed plugin or "
+                    f"distribution is called (installed: {', '.join(sorted(known - {''}))})"
+                )
+                warnings.warn(msg, PluginWarning, stacklevel=5)
         # Our own distribution first, then alphabetical: the outcome never depends on sys.path.
         keep.sort(key=lambda ep: (_dist_name(ep) != OWN_DISTRIBUTION, _dist_name(ep), ep.name))
         return keep

@@ -342,3 +342,11 @@ def test_interval_contains_and_rejects_nonsense() -> None:
     assert 1e-300 in pos and 0.0 not in pos and 0.0 in Interval(0.0, 1.0)
     with pytest.raises(ValueError):
         Interval(1.0, 0.0)
+
+
+def test_selecting_an_unknown_plugin_name_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRAD_PLUGINS", "p1,typo-plugin")
+    reg = fresh(FakeEntryPoint("p1", plugin(make_op("op_one")), "dist-one"))
+    with pytest.warns(PluginWarning, match="names typo-plugin, which no installed plugin"):
+        reg.ensure_loaded()
+    assert "op_one" in reg
