@@ -72,8 +72,7 @@ def topological_order(root: Value) -> list[Value]:
 
 def _contract_error(node: Value, exc: Exception) -> OpContractError:
     op = node._op
-    name = getattr(op, "name", "?")
-    plugin = registry.origin(name).plugin if registry.table.get(name) is op else None
+    plugin = registry.plugin_of(op)
     if "unpack" in str(exc) or "zip()" in str(exc):
         n = len(node._prev)
         msg = f"backward must return a sequence of one gradient per input ({n}): {exc}"
@@ -144,11 +143,9 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
             param = node._param or {}
             if create_graph:
                 if not spec_of(op).higher_order:
-                    name = op.name
-                    plugin = registry.origin(name).plugin if name in registry.table else None
                     raise HigherOrderNotSupportedError(
                         op,
-                        plugin,
+                        registry.plugin_of(op),
                         "declares higher_order = False: its backward cannot be "
                         "differentiated, so create_graph=True cannot go through it",
                     )

@@ -315,6 +315,14 @@ class Registry:
         self.get(name)
         return self._entries[name].origin
 
+    def plugin_of(self, op: Any) -> str | None:
+        """The plugin that registered this very op object; None for an op applied unregistered
+        (identity, not name: an ad-hoc op may share a registered op's name)."""
+        name = getattr(op, "name", None)
+        if isinstance(name, str) and self.table.get(name) is op:
+            return self._entries[name].origin.plugin
+        return None
+
     def __contains__(self, name: object) -> bool:
         self.ensure_loaded()
         return name in self.table

@@ -115,7 +115,7 @@ def template_of(op: Any, spec: OpSpec, prefix: str) -> Template | None:
         verdict = (op, mismatch(op, spec, forward, backward, found))
         _verdicts[id(op)] = verdict
         if verdict[1] is not None:
-            reject(op, spec, verdict[1])
+            reject(op, verdict[1])
     if verdict[1] is not None:
         return None
     return Template(forward, backward, found, params)

@@ -92,11 +92,11 @@ def mismatch(
     return None
 
 
-def reject(op: Any, spec: OpSpec, problem: str) -> None:
+def reject(op: Any, problem: str) -> None:
     """Report a template that was dropped."""
-    name = spec.name
-    plugin = registry.origin(name).plugin if registry.table.get(name) is op else None
-    err = OpContractError(op, plugin, f"{problem}; its templates are ignored (methods used)")
+    err = OpContractError(
+        op, registry.plugin_of(op), f"{problem}; its templates are ignored (methods used)"
+    )
     if _env_flag(ENV_STRICT):
         raise err
     warnings.warn(str(err), PluginWarning, stacklevel=3)

@@ -335,14 +335,16 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
         op = registry.get(op)
     spec = spec_of(op)
     if spec.arity is not None and len(inputs) != spec.arity:
-        raise ArityError(op, _plugin(spec), f"takes {spec.arity} input(s), got {len(inputs)}")
+        raise ArityError(
+            op, registry.plugin_of(op), f"takes {spec.arity} input(s), got {len(inputs)}"
+        )
     if not inputs:
-        raise ArityError(op, _plugin(spec), "takes one or more inputs, got 0")
+        raise ArityError(op, registry.plugin_of(op), "takes one or more inputs, got 0")
     for key, value in params.items():
         if isinstance(value, Value):
             raise ParamError(
                 op,
-                _plugin(spec),
+                registry.plugin_of(op),
                 f"static param {key!r} is a Value: static params get no "
                 "gradient, so pass a number (or use an op that takes it as an input)",
             )
@@ -352,7 +354,9 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
         parts = [f"missing {missing}"] if missing else []
         parts += [f"unknown {unknown}"] if unknown else []
         detail = "; ".join(parts)
-        raise ParamError(op, _plugin(spec), f"static params {detail} (declared: {spec.params})")
+        raise ParamError(
+            op, registry.plugin_of(op), f"static params {detail} (declared: {spec.params})"
+        )
     xs = tuple(_lift(x, spec.name, i) for i, x in enumerate(inputs))
     out = op.forward(*[x.data for x in xs], **params)
     if type(out) is not float:
@@ -360,10 +364,8 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
             out = float(out)
         except (TypeError, ValueError):
             raise OpContractError(
-                op, _plugin(spec), f"forward returned {type(out).__name__} {out!r}, not a float"
+                op,
+                registry.plugin_of(op),
+                f"forward returned {type(out).__name__} {out!r}, not a float",
             ) from None
     return _node(out, xs, op, params or None)
-
-
-def _plugin(spec: OpSpec) -> str | None:
-    return registry.origin(spec.name).plugin if spec.name in _TABLE else None

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from micrograd_core import HigherOrderNotSupportedError, Op, Value, grad, registry
+from micrograd_core import HigherOrderNotSupportedError, Op, Value, apply, grad, registry
 
 
 def test_second_derivative_of_tanh_and_third() -> None:
@@ -100,3 +100,15 @@ def test_plugin_op_second_derivative_and_once_differentiable() -> None:
         assert grad(x.oncecube(), [x]) == [12.0]  # first order is fine
         with pytest.raises(HigherOrderNotSupportedError, match=r"'oncecube'.*in-process"):
             grad(x.oncecube(), [x], create_graph=True)
+
+
+def test_unregistered_op_sharing_a_registered_name_is_not_blamed_on_that_plugin() -> None:
+    class AdHocTanh(_OnceCube):  # named like the builtin tanh, applied without registering
+        name = "tanh"
+
+    x = Value(2.0)
+    y = apply(AdHocTanh(), x)
+    assert registry.plugin_of(y._op) is None and registry.plugin_of(x.tanh()._op) == "builtin"
+    with pytest.raises(HigherOrderNotSupportedError) as info:
+        grad(y, [x], create_graph=True)
+    assert "builtin" not in str(info.value)

@@ -96,8 +96,9 @@ def holes(group: Group, k: int, ns: dict[str, Any]) -> dict[str, str]:
 def _check(results: list[Any], n_inputs: int, op: Any) -> list[Any]:
     for r in results:
         if len(r) != n_inputs:
-            plugin = registry.origin(op.name).plugin if op.name in registry.table else None
-            raise OpContractError(op, plugin, f"backward must return {n_inputs} gradient(s)")
+            raise OpContractError(
+                op, registry.plugin_of(op), f"backward must return {n_inputs} gradient(s)"
+            )
     return results
 
 

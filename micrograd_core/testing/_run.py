@@ -97,14 +97,7 @@ def check_op(
         raise ValueError(f"max_examples must be >= 1, got {max_examples}")
     seed = _default_seed(target.name) if seed is None else seed
     check2 = second_order and target.spec.higher_order
-    result = CheckResult(
-        op=target.name,
-        plugin=target.plugin,
-        distribution=target.distribution,
-        version=target.version,
-        seed=seed,
-        checks=_checks_done(target, configs, check2),
-    )
+    result = _new_result(target, _checks_done(target, configs, check2), seed=seed)
     per_config = max(1, math.ceil(max_examples / len(configs)))
     for n, p in configs:
         strategy = op_inputs(
@@ -226,13 +219,7 @@ def check_point(
     _check_call(target, inputs, params)
     ex = OpExample(tuple(float(x) for x in inputs), dict(params or {}), float(upstream))
     check2 = second_order and target.spec.higher_order
-    result = CheckResult(
-        op=target.name,
-        plugin=target.plugin,
-        distribution=target.distribution,
-        version=target.version,
-        checks=_checks_done(target, [(len(inputs), ex.params)], check2),
-    )
+    result = _new_result(target, _checks_done(target, [(len(inputs), ex.params)], check2))
     result.examples = 1
     tol = Tolerance(eps, atol, rtol)
     try:
@@ -267,3 +254,15 @@ def _check_call(target: Target, inputs: Sequence[float], params: dict[str, Any] 
     for i, (x, dom) in enumerate(zip(inputs, domains)):
         if x not in dom:
             raise ValueError(f"check_point: input {i} = {x!r} is outside the op's domain {dom}")
+
+
+def _new_result(target: Target, checks: list[str], seed: int | None = None) -> CheckResult:
+    """An empty result naming the op and where it came from."""
+    return CheckResult(
+        op=target.name,
+        plugin=target.plugin,
+        distribution=target.distribution,
+        version=target.version,
+        seed=seed,
+        checks=checks,
+    )
