@@ -2,7 +2,8 @@
 
 Calling `op.backward` per node costs a method call and a tuple. Ops that declare a
 `backward_source` template (see `_template`) get their gradient expressions inlined into one
-loop, dispatched by identity (`op is OP3`); every other op goes through `op.backward` as before.
+loop, dispatched by identity (`op is OP3`), and so does `dot`, the node `nn` builds per neuron
+(see `_dot`); every other op goes through `op.backward` as before.
 The loop is regenerated (and cached) whenever the set of registered ops changes, which the
 caller detects by the tuple of op objects in `registry.table`.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._dot import EAGER_BRANCH, follows_the_rule
 from ._registry import registry
 from ._template import template_of
 
@@ -22,6 +24,9 @@ _cache: dict[tuple[int, ...], tuple[tuple[Any, ...], Loop]] = {}
 
 def _branch(i: int, op: Any, namespace: dict[str, Any]) -> list[str] | None:
     """The `elif op is OPi:` body for one templated op, or None to use `op.backward`."""
+    if op.name == "dot" and follows_the_rule(op):  # a neuron's node: see `_dot`
+        namespace[f"OP{i}"] = op
+        return [f"        elif op is OP{i}:", *EAGER_BRANCH]
     spec = registry.spec(op.name)
     tpl = template_of(op, spec, f"_o{i}_")
     if tpl is None or tpl.backward is None:
@@ -57,16 +62,16 @@ def _generate(ops: tuple[Any, ...]) -> Loop:
         "  node = None",
         "  try:",
         "    for node in reversed(order):",
-        "        op = node._op",
-        "        if op is None:",
-        "            continue",
+        "        op = node._op",  # the order holds op nodes only (no leaves)
     ]
     namespace: dict[str, Any] = {}
-    for i, op in enumerate(ops):
-        lines += _branch(i, op, namespace) or []
+    branches = [line for i, op in enumerate(ops) for line in _branch(i, op, namespace) or []]
+    if branches:
+        branches[0] = branches[0].replace("elif", "if", 1)
+        lines += [*branches, "        else:", "            generic(node)"]
+    else:
+        lines += ["        generic(node)"]
     lines += [
-        "        else:",
-        "            generic(node)",
         "  except (ValueError, TypeError, ArithmeticError) as exc:",  # name the failing node
         "    raise fail(node, exc) from exc",
     ]

@@ -299,7 +299,7 @@ def _unary(name: str, a: Value) -> Value:
 
 
 def sum_values(values: list[Value]) -> Value:
-    """One `sum` node over Values (the n-ary Sum op), on the hot path of every neuron."""
+    """One `sum` node over Values (the n-ary Sum op): the demo loss sums its terms with it."""
     try:
         op = _TABLE["sum"]
     except KeyError:
@@ -358,6 +358,10 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
             op, registry.plugin_of(op), f"static params {detail} (declared: {spec.params})"
         )
     xs = tuple(_lift(x, spec.name, i) for i, x in enumerate(inputs))
+    if _tracer is not None:  # an op may describe itself with simpler ops for `compile`
+        expand = getattr(op, "expand", None)
+        if callable(expand):
+            return _tracer.expanded(op, expand(*xs, **params))
     out = op.forward(*[x.data for x in xs], **params)
     if type(out) is not float:
         try:

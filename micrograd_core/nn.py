@@ -1,7 +1,8 @@
 """Neural-network building blocks with micrograd's signatures, init order and reprs.
 
 After `random.seed(s)`, `MLP(2, [16, 16, 1])` holds exactly the weights micrograd's MLP would.
-The one difference: a neuron's weighted sum is a single `sum` node instead of a chain of adds.
+The one difference: a neuron's weighted sum `b + w0*x0 + ...` is a single `dot` node instead of
+micrograd's chain of muls and adds (same floats; a fifth of the nodes, so eager steps are faster).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ._fastmap import pairwise
-from ._value import Value, _lift, sum_values
+from ._dot import dot_values
+from ._value import Value, _lift
 
 
 def _values(x: Sequence[Value | float], where: str) -> list[Value]:
@@ -43,9 +44,7 @@ class Neuron(Module):
         return self._forward(_values(x, "Neuron input"))
 
     def _forward(self, xs: list[Value]) -> Value:
-        terms = [self.b]
-        terms += pairwise("mul", self.w, xs)  # the same nodes as `wi * xi`, built in one loop
-        act = sum_values(terms)
+        act = dot_values(self.b, self.w, xs)
         return act.relu() if self.nonlin else act
 
     def parameters(self) -> list[Value]:

@@ -4,13 +4,13 @@
 from micrograd_core import hookimpl
 
 from .activations import Relu, Tanh
-from .arithmetic import Add, Mul, Sum
+from .arithmetic import Add, Dot, Mul, Sum
 from .power import Pow, PowVar
 
-__all__ = ["Add", "Mul", "Pow", "PowVar", "Relu", "Sum", "Tanh", "register_ops"]
+__all__ = ["Add", "Dot", "Mul", "Pow", "PowVar", "Relu", "Sum", "Tanh", "register_ops"]
 
 
 @hookimpl
 def register_ops(register):  # type: ignore[no-untyped-def]
-    for op in (Add, Mul, Sum, Pow, PowVar, Tanh, Relu):
+    for op in (Add, Mul, Sum, Dot, Pow, PowVar, Tanh, Relu):
         register(op)

@@ -1,11 +1,12 @@
-"""add, mul and the n-ary sum. Backward rules keep micrograd's operand order, so eager results
-match micrograd float for float."""
+"""add, mul, the n-ary sum and dot (a neuron's weighted sum). Backward rules keep micrograd's
+operand order, so eager results match micrograd float for float."""
 
 from __future__ import annotations
 
+from operator import mul
 from typing import Any
 
-from micrograd_core import VARIADIC, Op
+from micrograd_core import VARIADIC, Op, Value, apply
 
 
 class Add(Op):
@@ -52,3 +53,31 @@ class Sum(Op):
 
     def backward(self, grad: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return (grad,) * len(xs)
+
+
+class Dot(Op):
+    """b + w0*x0 + w1*x1 + ... as one node: a neuron's weighted sum, in micrograd's order.
+
+    Inputs: the bias `b` (when the count is odd), then the n weights, then the n inputs:
+    dot(b) = b, dot(w, x) = w*x, dot(b, w0, w1, x0, x1) = b + w0*x0 + w1*x1. Eager mode then
+    builds one node per neuron instead of a mul per weight plus a sum.
+    """
+
+    name = "dot"
+    arity = VARIADIC
+
+    def forward(self, *xs: float) -> float:
+        bias, n = len(xs) % 2, len(xs) // 2
+        return sum(map(mul, xs[bias : bias + n], xs[bias + n :]), xs[0] if bias else 0.0)
+
+    def backward(self, grad: Any, out: Any, *xs: Any) -> list[Any]:
+        bias, n = len(xs) % 2, len(xs) // 2
+        ws, inputs = xs[bias : bias + n], xs[bias + n :]
+        return [grad] * bias + [x * grad for x in inputs] + [w * grad for w in ws]
+
+    def expand(self, *xs: Value) -> Value:
+        """The same function as mul and sum nodes: what `compile` traces, because its
+        executors run the many muls of a layer as one vectorised statement."""
+        bias, n = len(xs) % 2, len(xs) // 2
+        terms = [apply("mul", w, x) for w, x in zip(xs[bias : bias + n], xs[bias + n :])]
+        return apply("sum", *xs[:bias], *terms)

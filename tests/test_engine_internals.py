@@ -1,4 +1,4 @@
-"""Eager fast paths: templates inlined in backward, parents in slots, pairwise node building."""
+"""Eager fast paths: templates inlined in backward, parents in slots, a neuron as one dot node."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import math
 import random
 from typing import Any
 
-from micrograd_core import Op, Value, registry, topological_order
-from micrograd_core._eagerloop import eager_loop
-from micrograd_core._fastmap import pairwise
+import pytest
+
+from micrograd_core import VARIADIC, Op, Value, registry, topological_order
+from micrograd_core._dot import dot_values
+from micrograd_core._eagerloop import _generate, eager_loop
 from micrograd_core._template import template_of
 from micrograd_core._value import spec_of, sum_values
 
@@ -93,12 +95,89 @@ def test_parents_live_in_slots_and_graphs_have_no_cycles() -> None:
         gc.enable()
 
 
-def test_pairwise_builds_the_same_nodes_as_mul() -> None:
-    ws = [Value(0.5 * i - 1) for i in range(5)]
-    xs = [Value(1.5 - 0.25 * i) for i in range(5)]
-    built = pairwise("mul", ws, xs)
-    assert [v.data for v in built] == [(w * x).data for w, x in zip(ws, xs)]
-    assert all(v.op == "mul" and v.parents == (w, x) for v, w, x in zip(built, ws, xs))
+def _neuron_inputs() -> tuple[Value, list[Value], list[Value]]:
+    rng = random.Random(7)
+    b = Value(rng.uniform(-1, 1))
+    ws = [Value(rng.uniform(-1, 1)) for _ in range(16)]
+    return b, ws, [Value(rng.gauss(0, 3)) for _ in range(16)]
+
+
+def test_dot_is_one_node_with_micrograds_floats() -> None:
+    b, ws, xs = _neuron_inputs()
+    node = dot_values(b, ws, xs)
+    assert node.op == "dot" and node.parents == (b, *ws, *xs)
+    expected = b.data
+    for w, x in zip(ws, xs):
+        expected += w.data * x.data  # micrograd: sum((wi*xi for ...), self.b), left to right
+    assert node.data == expected
+    node.backward()
+    assert b.grad == 1.0
+    assert [w.grad for w in ws] == [x.data for x in xs]
+    assert [x.grad for x in xs] == [w.data for w in ws]
+
+
+def test_dot_gradients_equal_the_mul_and_sum_graph() -> None:
+    b, ws, xs = _neuron_inputs()
+    fused = dot_values(b, ws, xs).tanh() * 3.0
+    fused.backward()
+    got = [v.grad for v in (b, *ws, *xs)]
+    for v in (b, *ws, *xs):
+        v.grad = 0.0
+    unfused = sum_values([b, *(w * x for w, x in zip(ws, xs))]).tanh() * 3.0
+    unfused.backward()
+    assert fused.data == unfused.data
+    assert got == [v.grad for v in (b, *ws, *xs)]
+
+
+class HalfDot(Op):
+    """A `dot` override with other semantics: the eager fast path must not assume the rule."""
+
+    name = "dot"
+    arity = VARIADIC
+
+    def forward(self, *xs: float) -> float:
+        return 0.5 * sum(xs)
+
+    def backward(self, grad: Any, out: Any, *xs: Any) -> list[Any]:
+        return [0.5 * grad] * len(xs)
+
+
+def test_an_overridden_dot_keeps_its_own_backward() -> None:
+    b, ws, xs = _neuron_inputs()
+    with registry.temporary(HalfDot, override=True):
+        node = dot_values(b, ws, xs)
+        assert node.data == 0.5 * sum(v.data for v in (b, *ws, *xs))
+        node.backward()
+    assert {v.grad for v in (b, *ws, *xs)} == {0.5}
+
+
+def test_dot_values_rejects_mismatched_lengths() -> None:
+    b, ws, xs = _neuron_inputs()
+    with pytest.raises(ValueError, match="16 weights but 15 inputs"):
+        dot_values(b, ws, xs[:-1])
+
+
+def test_compile_traces_dot_as_its_expansion() -> None:
+    from micrograd_core import compile
+
+    b, ws, xs = _neuron_inputs()
+    program = compile(lambda: dot_values(b, ws, xs).relu())
+    assert program.nodes == 1 + 16 + 16 + 16 + 1 + 1  # leaves, 16 muls, one sum, relu
+    eager = dot_values(b, ws, xs).relu()
+    assert program.forward() == eager.data
+
+
+def test_eager_loop_without_any_templated_op() -> None:
+    loop = _generate(())  # every node through the generic op.backward call
+    x = Value(0.5)
+    y = x * x + x
+    calls: list[Value] = []
+
+    def generic(node: Value) -> None:
+        calls.append(node)
+
+    loop([y._a, y], generic, lambda node, exc: exc)
+    assert calls == [y, y._a]  # reversed order, each node once
 
 
 def test_deep_chain_eager() -> None:

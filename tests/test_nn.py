@@ -32,13 +32,14 @@ def test_reprs_match_micrograd() -> None:
     )
 
 
-def test_neuron_is_relu_of_weighted_sum_in_one_sum_node() -> None:
+def test_neuron_is_relu_of_weighted_sum_in_one_dot_node() -> None:
     n = Neuron(3)
     n.w = [Value(0.5), Value(-1.0), Value(2.0)]
     n.b = Value(0.25)
     x = [1.0, 2.0, 3.0]
     out = n(x)
-    assert out.op == "relu" and out.parents[0].op == "sum"
+    assert out.op == "relu" and out.parents[0].op == "dot"
+    assert out.parents[0].parents == (n.b, *n.w, *out.parents[0].parents[4:])
     assert out.data == 0.25 + 0.5 - 2.0 + 6.0
     out.backward()
     assert [w.grad for w in n.w] == x and n.b.grad == 1.0

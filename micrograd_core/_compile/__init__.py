@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import _value
-from .._errors import MicrogradError
+from .._errors import MicrogradError, OpContractError
 from .._registry import registry
 from .._value import Value
 from ._plan import Plan
@@ -71,6 +71,14 @@ class _Tracer:
 
     def escape(self, v: Value, how: str) -> None:
         self.escaped = self.escaped or how
+
+    def expanded(self, op: Any, out: Any) -> Value:
+        """The result of `op.expand(...)`, which stands for the op's node in the trace."""
+        if not isinstance(out, Value):
+            raise OpContractError(
+                op, registry.plugin_of(op), f"expand returned {type(out).__name__}, not a Value"
+            )
+        return out
 
 
 class Program:

@@ -1,0 +1,70 @@
+"""`dot_values(b, ws, xs)`: a neuron's weighted sum `b + w0*x0 + w1*x1 + ...` as one node.
+
+A neuron's `w_i * x_i` terms were most of an MLP's graph, and eager mode pays per node (creating
+it, sorting it, running its backward, and the cyclic GC scanning it). The builtin `dot` op makes
+the whole weighted sum one node, with the same floats as micrograd's `sum(w*x ..., b)`: a fifth
+of the nodes of micrograd's demo. Also here: the eager backward loop's branch for dot nodes.
+Under `compile`, the op's `expand` (mul and sum nodes) is traced instead; see `_compile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from operator import mul
+from typing import Any
+
+from . import _value
+from ._registry import registry
+from ._value import _DATA, _TABLE, Value, _node, apply
+
+
+def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:
+    """`bias + ws[0]*xs[0] + ws[1]*xs[1] + ...` as one `dot` node (all arguments are Values)."""
+    op = _TABLE.get("dot") or registry.get("dot")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot_values: {len(ws)} weights but {len(xs)} inputs")
+    prev = (bias, *ws, *xs)  # the dot op's layout: bias, weights, inputs
+    if _value._tracer is not None:
+        return apply(op, *prev)  # compile traces the op's expansion, if it has one
+    out = op.forward(*map(_DATA, prev))  # C-level read of every .data
+    if type(out) is not float:
+        return apply(op, *prev)  # let apply convert the result or report the contract breach
+    return _node(out, prev, op, None)
+
+
+# The eager backward loop (`_eagerloop`) runs dot nodes with this branch instead of calling
+# `op.backward` and then adding its list of 2n+1 gradients into the parents: one pass over the
+# (weight, input) pairs, half the time, the same floats (mul's rule, `x * g` and `w * g`).
+# It is used only for a registered `dot` op that passes `follows_the_rule` (an override with
+# other semantics keeps its own backward).
+EAGER_BRANCH = [
+    "            g = node.grad",
+    "            prev = node._many if node._a is None else node._prev",
+    "            n = len(prev) // 2",
+    "            lead = len(prev) % 2",
+    "            if lead:",
+    "                prev[0].grad += g",
+    "            for w, x in zip(prev[lead : lead + n], prev[lead + n :]):",
+    "                w.grad += x.data * g",
+    "                x.grad += w.data * g",
+]
+
+_PROBES = ((0.75, -1.5, 2.25, 0.375, -3.0), (-0.625, 1.25), (1.5,))
+
+
+def follows_the_rule(op: Any) -> bool:
+    """Whether `op`'s forward and backward are the dot rule at a few probe inputs."""
+    try:
+        for xs in _PROBES:
+            lead, n = len(xs) % 2, len(xs) // 2
+            ws, ins = xs[lead : lead + n], xs[lead + n :]
+            g = 0.8125
+            expected = [g] * lead + [x * g for x in ins] + [w * g for w in ws]
+            out = op.forward(*xs)
+            if out != sum(map(mul, ws, ins), xs[0] if lead else 0.0):
+                return False
+            if list(op.backward(g, out, *xs)) != expected:
+                return False
+    except Exception:  # a broken op is not ours to report here; its own backward will be
+        return False
+    return True
