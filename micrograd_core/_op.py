@@ -68,6 +68,8 @@ class Op:
       kinks         points where the op is not differentiable, the same for every input
                     (relu: `(0.0,)`), or one sequence per input. The checker keeps away from them.
       param_examples  example `params` dicts the gradient checker tries.
+      forward_source, backward_source, expand
+                    speed only, never semantics: see docs/performance.md.
     """
 
     name: ClassVar[str]
