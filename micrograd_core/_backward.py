@@ -24,14 +24,28 @@ def topological_order(root: Value) -> list[Value]:
 
     A visited node is pushed back with the `_OPEN` marker above it and its unvisited parents
     above that; popping the marker means the parents are done, so the node is emitted. No
-    per-node tuples or iterators (this runs once per node per backward); leaves are emitted
-    as soon as they are seen.
+    per-node iterators (this runs once per node per backward); leaves are emitted as soon as
+    they are seen.
     """
+    return _order(root, leaves=True)
+
+
+def _interior_order(root: Value) -> list[Value]:
+    """The op nodes `root` depends on, each after its parents: the schedule of `backward`.
+
+    `topological_order` without the leaves: a leaf has no backward to run, and skipping it on
+    sight (`_op is None`) is cheaper than tracking it in `seen`. A neuron's weights are most of
+    the parents in an MLP, so this halves the cost of the sort there.
+    """
+    return _order(root, leaves=False)
+
+
+def _order(root: Value, leaves: bool) -> list[Value]:
     order: list[Value] = []
     emit = order.append
     seen: set[Value] = set()
     see = seen.add
-    stack: list[Any] = [root]
+    stack: list[Any] = [root] if leaves or root._op is not None else []
     push, pop = stack.append, stack.pop
     while stack:
         node = pop()
@@ -45,65 +59,14 @@ def topological_order(root: Value) -> list[Value]:
         push(_OPEN)
         # The parents (Value._prev, inlined), pushed last to first: the first is done first.
         a = node._a
-        if a is None:
-            for p in reversed(node._many):
-                if p not in seen:
-                    if p._op is None:
-                        see(p)
-                        emit(p)
-                    else:
-                        push(p)
-            continue
-        b = node._b
-        if b is not None and b not in seen:
-            if b._op is None:
-                see(b)
-                emit(b)
-            else:
-                push(b)
-        if a not in seen:
-            if a._op is None:
-                see(a)
-                emit(a)
-            else:
-                push(a)
-    return order
-
-
-def _interior_order(root: Value) -> list[Value]:
-    """The op nodes `root` depends on, each after its parents: the schedule of `backward`.
-
-    `topological_order` without the leaves: a leaf has no backward to run, and skipping it on
-    sight (`_op is None`) is cheaper than tracking it in `seen`. A neuron's weights are most of
-    the parents in an MLP, so this halves the cost of the sort there.
-    """
-    order: list[Value] = []
-    emit = order.append
-    seen: set[Value] = set()
-    see = seen.add
-    stack: list[Any] = [root] if root._op is not None else []
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        if node is _OPEN:
-            emit(pop())
-            continue
-        if node in seen:
-            continue
-        see(node)
-        push(node)
-        push(_OPEN)
-        a = node._a
-        if a is None:
-            for p in reversed(node._many):
-                if p._op is not None and p not in seen:
-                    push(p)
-            continue
-        b = node._b
-        if b is not None and b._op is not None and b not in seen:
-            push(b)
-        if a._op is not None and a not in seen:
-            push(a)
+        for p in reversed(node._many) if a is None else (node._b, a):
+            if p is None or p in seen:
+                continue
+            if p._op is not None:
+                push(p)
+            elif leaves:
+                see(p)
+                emit(p)
     return order
 
 
