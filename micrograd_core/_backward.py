@@ -23,9 +23,8 @@ def topological_order(root: Value) -> list[Value]:
     """Every node `root` depends on, each after all of its parents; iterative post-order DFS.
 
     A visited node is pushed back with the `_OPEN` marker above it and its unvisited parents
-    above that; popping the marker means the parents are done, so the node is emitted. No
-    per-node iterators (this runs once per node per backward); leaves are emitted as soon as
-    they are seen.
+    above that; popping the marker means the parents are done, so the node is emitted. Leaves
+    are emitted as soon as they are seen.
     """
     return _order(root, leaves=True)
 

@@ -2,15 +2,17 @@
 
 A neuron's `w_i * x_i` terms were most of an MLP's graph, and eager mode pays per node (creating
 it, sorting it, running its backward, and the cyclic GC scanning it). The builtin `dot` op makes
-the whole weighted sum one node, with the same floats as micrograd's `sum(w*x ..., b)`: a fifth
-of the nodes of micrograd's demo. Also here: the eager backward loop's branch for dot nodes.
-Under `compile`, the op's `expand` (mul and sum nodes) is traced instead; see `_compile`.
+the whole weighted sum one node, with the same floats as micrograd's `sum(w*x ..., b)`: 7,881
+nodes per demo step instead of micrograd's 65,818 (and 38,281 with a mul per weight). Also
+here: the eager backward loop's branch for dot nodes. Under `compile`, the op's `expand` (mul and
+sum nodes) is traced instead; see `_compile`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import mul
+from functools import reduce
+from operator import add, mul
 from typing import Any
 
 from . import _value
@@ -34,7 +36,9 @@ def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:
 
 # The eager backward loop (`_eagerloop`) runs dot nodes with this branch instead of calling
 # `op.backward` and then adding its list of 2n+1 gradients into the parents: one pass over the
-# (weight, input) pairs, half the time, the same floats (mul's rule, `x * g` and `w * g`).
+# (weight, input) pairs, half the time, mul's rule (`x * g` and `w * g`): the same floats as
+# `op.backward` when the parents are distinct Values (a Value that is several of one node's
+# parents gets its contributions added in another order, so its last bits may differ).
 # It is used only for a registered `dot` op that passes `follows_the_rule` (an override with
 # other semantics keeps its own backward).
 EAGER_BRANCH = [
@@ -49,7 +53,7 @@ EAGER_BRANCH = [
     "                x.grad += w.data * g",
 ]
 
-_PROBES = ((0.75, -1.5, 2.25, 0.375, -3.0), (-0.625, 1.25), (1.5,))
+_PROBES = ((0.75, -1.5, 2.25, 0.375, -3.0), (-0.625, 1.25), (1.5,), (-2e3, 7e5, -3e-4, 9e4, 1e-6))
 
 
 def follows_the_rule(op: Any) -> bool:
@@ -61,7 +65,7 @@ def follows_the_rule(op: Any) -> bool:
             g = 0.8125
             expected = [g] * lead + [x * g for x in ins] + [w * g for w in ws]
             out = op.forward(*xs)
-            if out != sum(map(mul, ws, ins), xs[0] if lead else 0.0):
+            if out != reduce(add, map(mul, ws, ins), xs[0] if lead else 0.0):
                 return False
             if list(op.backward(g, out, *xs)) != expected:
                 return False

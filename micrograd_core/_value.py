@@ -325,6 +325,19 @@ def spec_of(op: Any) -> OpSpec:
     return cached[1]
 
 
+def _own_expand(op: Any) -> bool:
+    """Whether `op` has an `expand` written by the same class as its forward and backward (a
+    subclass that changes the math but inherits `expand` must not be traced as the parent)."""
+    cls = op if isinstance(op, type) else type(op)
+
+    def owner(name: str) -> Any:
+        return next((c for c in cls.__mro__ if name in vars(c)), None)
+
+    return callable(getattr(op, "expand", None)) and (
+        owner("expand") is owner("forward") is owner("backward")
+    )
+
+
 def apply(op: Any, *inputs: Any, **params: Any) -> Value:
     """Apply an op (a registered name, or an op object) to inputs (Values or numbers).
 
@@ -358,10 +371,6 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
             op, registry.plugin_of(op), f"static params {detail} (declared: {spec.params})"
         )
     xs = tuple(_lift(x, spec.name, i) for i, x in enumerate(inputs))
-    if _tracer is not None:  # an op may describe itself with simpler ops for `compile`
-        expand = getattr(op, "expand", None)
-        if callable(expand):
-            return _tracer.expanded(op, expand(*xs, **params))
     out = op.forward(*[x.data for x in xs], **params)
     if type(out) is not float:
         try:
@@ -372,4 +381,8 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
                 registry.plugin_of(op),
                 f"forward returned {type(out).__name__} {out!r}, not a float",
             ) from None
+    if _tracer is not None and _own_expand(op):  # `compile` may trace simpler ops instead
+        expanded = _tracer.expanded(op, op.expand(*xs, **params), out)
+        if expanded is not None:
+            return expanded
     return _node(out, xs, op, params or None)

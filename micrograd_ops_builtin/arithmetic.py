@@ -3,7 +3,8 @@ operand order, so eager results match micrograd float for float."""
 
 from __future__ import annotations
 
-from operator import mul
+from functools import reduce
+from operator import add, mul
 from typing import Any
 
 from micrograd_core import VARIADIC, Op, Value, apply
@@ -68,7 +69,8 @@ class Dot(Op):
 
     def forward(self, *xs: float) -> float:
         bias, n = len(xs) % 2, len(xs) // 2
-        return sum(map(mul, xs[bias : bias + n], xs[bias + n :]), xs[0] if bias else 0.0)
+        # reduce adds left to right on every Python (sum() of floats compensates from 3.12)
+        return reduce(add, map(mul, xs[bias : bias + n], xs[bias + n :]), xs[0] if bias else 0.0)
 
     def backward(self, grad: Any, out: Any, *xs: Any) -> list[Any]:
         bias, n = len(xs) % 2, len(xs) // 2

@@ -19,7 +19,7 @@ from hypothesis import settings
 from micrograd_core import Interval, Op, registry
 from micrograd_core.testing import check_op
 
-SHIPPED = ["add", "exp", "log", "mul", "pow", "pow_var", "relu", "sigmoid", "sum", "tanh"]
+SHIPPED = ["add", "dot", "exp", "log", "mul", "pow", "pow_var", "relu", "sigmoid", "sum", "tanh"]
 EXAMPLES = max(250, settings.default.max_examples)
 
 

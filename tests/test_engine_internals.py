@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from micrograd_core import VARIADIC, Op, Value, registry, topological_order
+from micrograd_core import VARIADIC, Op, Value, apply, registry, topological_order
 from micrograd_core._dot import dot_values
 from micrograd_core._eagerloop import _generate, eager_loop
 from micrograd_core._template import template_of
 from micrograd_core._value import spec_of, sum_values
+from micrograd_ops_builtin import Dot
 
 
 class SlowTanh(Op):
@@ -165,6 +166,71 @@ def test_compile_traces_dot_as_its_expansion() -> None:
     assert program.nodes == 1 + 16 + 16 + 16 + 1 + 1  # leaves, 16 muls, one sum, relu
     eager = dot_values(b, ws, xs).relu()
     assert program.forward() == eager.data
+
+
+class ScaledDot(Dot):
+    """Changes the math but inherits Dot's `expand`: compile must not trace it as a dot."""
+
+    def forward(self, *xs: float) -> float:
+        return 2.0 * super().forward(*xs)
+
+    def backward(self, grad: Any, out: Any, *xs: Any) -> list[Any]:
+        return super().backward(2.0 * grad, out, *xs)
+
+
+class BadExpand(HalfDot):
+    name = "badexpand_i"
+
+    def forward(self, *xs: float) -> float:
+        return super().forward(*xs)
+
+    def backward(self, grad: Any, out: Any, *xs: Any) -> list[Any]:
+        return super().backward(grad, out, *xs)
+
+    def expand(self, *xs: Any) -> Any:
+        return 3.0
+
+
+def test_compile_keeps_an_override_that_inherits_expand() -> None:
+    from micrograd_core import compile
+
+    b, ws, xs = _neuron_inputs()
+    with registry.temporary(ScaledDot, override=True):
+        eager = dot_values(b, ws, xs)
+        program = compile(lambda: dot_values(b, ws, xs))
+        assert program.nodes == 1 + 16 + 16 + 1  # one (scaled) dot node, not its expansion
+        assert program.forward() == eager.data
+
+
+def test_overriding_an_expanded_op_makes_the_program_stale() -> None:
+    from micrograd_core import StaleProgramError, compile
+
+    b, ws, xs = _neuron_inputs()
+    program = compile(lambda: dot_values(b, ws, xs))
+    with registry.temporary(HalfDot, override=True), pytest.raises(StaleProgramError):
+        program.forward()
+
+
+def test_expand_must_return_a_value() -> None:
+    from micrograd_core import OpContractError, apply, compile
+
+    with registry.temporary(BadExpand):
+        with pytest.raises(OpContractError, match="expand returned float"):
+            compile(lambda: apply("badexpand_i", Value(1.0), Value(2.0)))
+
+
+def test_fused_dot_branch_with_parents_in_slots_and_repeated() -> None:
+    a, w, x = Value(0.5), Value(-1.25), Value(3.0)
+    for args in ((a,), (w, x), (a, w, x), (w, w)):
+        node = apply("dot", *args)
+        for v in (a, w, x):
+            v.grad = 0.0
+        node.backward()
+        expected: dict[Value, float] = {}
+        grads = Dot().backward(1.0, node.data, *(v.data for v in args))
+        for v, g in zip(args, grads):
+            expected[v] = expected.get(v, 0.0) + g
+        assert {v: v.grad for v in args} == expected, args
 
 
 def test_eager_loop_without_any_templated_op() -> None:

@@ -39,7 +39,8 @@ def test_neuron_is_relu_of_weighted_sum_in_one_dot_node() -> None:
     x = [1.0, 2.0, 3.0]
     out = n(x)
     assert out.op == "relu" and out.parents[0].op == "dot"
-    assert out.parents[0].parents == (n.b, *n.w, *out.parents[0].parents[4:])
+    assert out.parents[0].parents[:4] == (n.b, *n.w)  # then the inputs, lifted to Values
+    assert [p.data for p in out.parents[0].parents[4:]] == x
     assert out.data == 0.25 + 0.5 - 2.0 + 6.0
     out.backward()
     assert [w.grad for w in n.w] == x and n.b.grad == 1.0
