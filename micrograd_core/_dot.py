@@ -43,7 +43,7 @@ def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:
 # other semantics keeps its own backward).
 EAGER_BRANCH = [
     "            g = node.grad",
-    "            prev = node._many if node._a is None else node._prev",
+    "            prev = node._prev",
     "            n = len(prev) // 2",
     "            lead = len(prev) % 2",
     "            if lead:",

@@ -325,17 +325,17 @@ def spec_of(op: Any) -> OpSpec:
     return cached[1]
 
 
+_OWN = ("expand", "forward", "backward")
+
+
 def _own_expand(op: Any) -> bool:
     """Whether `op` has an `expand` written by the same class as its forward and backward (a
     subclass that changes the math but inherits `expand` must not be traced as the parent)."""
-    cls = op if isinstance(op, type) else type(op)
-
-    def owner(name: str) -> Any:
-        return next((c for c in cls.__mro__ if name in vars(c)), None)
-
-    return callable(getattr(op, "expand", None)) and (
-        owner("expand") is owner("forward") is owner("backward")
-    )
+    if not callable(getattr(op, "expand", None)):
+        return False  # most ops: no walk of the class hierarchy
+    mro = (op if isinstance(op, type) else type(op)).__mro__
+    owners = {next((c for c in mro if name in vars(c)), None) for name in _OWN}
+    return len(owners) == 1
 
 
 def apply(op: Any, *inputs: Any, **params: Any) -> Value:
@@ -382,7 +382,7 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
                 f"forward returned {type(out).__name__} {out!r}, not a float",
             ) from None
     if _tracer is not None and _own_expand(op):  # `compile` may trace simpler ops instead
-        expanded = _tracer.expanded(op, op.expand(*xs, **params), out)
+        expanded = _tracer.expansion(op, op.expand(*xs, **params), out)
         if expanded is not None:
             return expanded
     return _node(out, xs, op, params or None)

@@ -62,7 +62,7 @@ class _Tracer:
         self.keep: list[Value] = []  # keeps created leaves alive so their ids stay unique
         self.guards: list[tuple[str, Any, Any, bool]] = []
         self.escaped: str | None = None
-        self.expanded_ops: list[Any] = []  # ops traced as their `expand`: still must not change
+        self.expanded: dict[str, Any] = {}  # ops traced as their `expand`: still must not change
 
     def leaf(self, v: Value) -> None:
         self.created.add(id(v))
@@ -74,7 +74,7 @@ class _Tracer:
     def escape(self, v: Value, how: str) -> None:
         self.escaped = self.escaped or how
 
-    def expanded(self, op: Any, out: Any, expected: float) -> Value | None:
+    def expansion(self, op: Any, out: Any, expected: float) -> Value | None:
         """The result of `op.expand(...)`, which stands for the op's node in the trace; None
         (trace the op itself) if its value is not the op's own `forward`, `expected`."""
         if not isinstance(out, Value):
@@ -83,7 +83,7 @@ class _Tracer:
             )
         if out.data != expected and not (math.isnan(out.data) and math.isnan(expected)):
             return None
-        self.expanded_ops.append(op)
+        self.expanded[op.name] = op
         return out
 
 
@@ -117,7 +117,7 @@ class Program:
         self._inputs = plan.inputs
         # Registered ops must still be the registered ones at replay (ad-hoc op objects that
         # were never registered, such as a private op inside another's backward, are exempt).
-        ops = [g.op for g in plan.groups] + tracer.expanded_ops  # an expanded op counts too
+        ops = [g.op for g in plan.groups] + list(tracer.expanded.values())  # expanded ones too
         self._ops = {op.name: op for op in ops if registry.table.get(op.name) is op}
         self._guards = [self._guard(plan, g) for g in tracer.guards]
         self._guards = [g for g in self._guards if g is not None]
