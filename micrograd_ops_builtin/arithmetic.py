@@ -81,5 +81,5 @@ class Dot(Op):
         """The same function as mul and sum nodes: what `compile` traces, because its
         executors run the many muls of a layer as one vectorised statement."""
         bias, n = len(xs) % 2, len(xs) // 2
-        terms = [apply("mul", w, x) for w, x in zip(xs[bias : bias + n], xs[bias + n :])]
+        terms = [w * x for w, x in zip(xs[bias : bias + n], xs[bias + n :])]  # the mul op
         return apply("sum", *xs[:bias], *terms)

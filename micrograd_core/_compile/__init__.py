@@ -131,8 +131,9 @@ class Program:
         else:
             from ._pyexec import build
 
-            fwd, bwd, self.source = build(plan)
-            self._runner = _PyRunner(plan, fwd, bwd)
+            keep = {*plan.outputs, *(r[1] for g in self._guards for r in g[1:3] if r[0] == "slot")}
+            fwd, bwd, self.source, n_grads = build(plan, keep)
+            self._runner = _PyRunner(plan, fwd, bwd, n_grads)
         self._outputs = plan.outputs
         self._ran = False
 
@@ -208,12 +209,12 @@ def _pick(executor: str) -> str:
 
 
 class _PyRunner:
-    def __init__(self, plan: Plan, fwd: Any, bwd: Any) -> None:
-        self.V: list[Any] = [0.0] * plan.size
+    def __init__(self, plan: Plan, fwd: Any, bwd: Any, n_grads: int) -> None:
+        self.V: list[Any] = [0.0] * plan.size + [1.0]  # the extra slot: _gradplan's ONE
         n = len(plan.inputs)
         self.V[n : n + len(plan.constants)] = [v.data for v in plan.constants]
-        self.E: list[Any] = [0.0] * plan.n_edges
-        self.E[1] = 1.0
+        self.B: list[Any] = [0.0] * n_grads  # gradients and stored contributions (_gradplan)
+        self.B[1] = 1.0  # the output's seed
         self.n = n
         self._fwd, self._bwd = fwd, bwd
 
@@ -222,7 +223,7 @@ class _PyRunner:
         return self._fwd(self.V)  # type: ignore[no-any-return]
 
     def backward(self) -> list[float]:
-        return self._bwd(self.V, self.E)  # type: ignore[no-any-return]
+        return self._bwd(self.V, self.B)  # type: ignore[no-any-return]
 
 
 def compile(fn: Callable[[], Any], *, executor: str = "python") -> Program:

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from .._value import spec_of
+from ._codegen import check as _check
+from ._codegen import holes, template
 from ._exprs import np_expr
 from ._plan import Group, Plan
-from ._pyexec import _check, holes, template
 
 
 def _seqsum(rows: Any) -> Any:

@@ -46,20 +46,23 @@ class Plan:
     """Slots, groups and gradient wiring of a traced graph (executor independent)."""
 
     def __init__(self, outputs: list[Value], created: set[int]) -> None:
-        order = _forward_order(outputs)
+        topo = topological_order(outputs[0])
+        order = _forward_order(outputs, topo)
         leaves = [v for v in order if v._op is None]
         self.inputs = [v for v in leaves if id(v) not in created]
         self.constants = [v for v in leaves if id(v) in created]
         slot: dict[Value, int] = {v: i for i, v in enumerate(self.inputs + self.constants)}
         level: dict[Value, int] = dict.fromkeys(leaves, 0)
         by_level: dict[int, dict[Any, Group]] = {}
+        parents: dict[Value, tuple[Value, ...]] = {}
+        depth = level.__getitem__
         for v in order:
             if v._op is None:
                 continue
-            prev = v._prev
-            lv = level[v] = 1 + max(level[p] for p in prev)
+            prev = parents[v] = v._prev
+            lv = level[v] = 1 + max(map(depth, prev))
             params = v._param or {}
-            key = (id(v._op), len(prev), _params_key(params))
+            key = (id(v._op), len(prev), _params_key(params) if params else ())
             groups = by_level.setdefault(lv, {})
             group = groups.get(key)
             if group is None:
@@ -74,33 +77,40 @@ class Plan:
                 n += 1
         self.size = n  # number of nodes, leaves included
         for g in self.groups:
-            g.inputs = [[slot[v._prev[j]] for v in g.nodes] for j in range(g.n_inputs)]
+            rows = [parents[v] for v in g.nodes]
+            g.inputs = [[slot[row[j]] for row in rows] for j in range(g.n_inputs)]
         self.outputs = [slot[v] for v in outputs]
         self.slot = slot
-        self._wire(outputs[0])
+        self._wire(outputs[0], topo, parents)
 
-    def _wire(self, root: Value) -> None:
-        """Edge slots and, per node, the ordered edges its gradient sums (eager's order)."""
+    def _wire(
+        self, root: Value, topo: list[Value], parents: dict[Value, tuple[Value, ...]]
+    ) -> None:
+        """Edge slots and, per node, the ordered edges its gradient sums (eager's order).
+
+        `topo` is `topological_order(root)`; eager visits it backwards, each node's inputs
+        left to right, which is the order edges are appended here."""
         n_edges = 2
+        first: dict[Value, int] = {}  # a node's edge for input 0; input j's is + j * step
+        step: dict[Value, int] = {}
         for g in self.groups:
-            g.edge_base = n_edges
+            g.edge_base = n = n_edges
             n_edges += g.n_inputs * len(g.nodes)
-        self.n_edges = n_edges
-        topo = topological_order(root)
-        rank = {v: len(topo) - i for i, v in enumerate(topo)}  # eager visits low ranks first
-        incoming: dict[Value, list[tuple[int, int, int]]] = {v: [] for v in topo}
-        for g in self.groups:
-            n = len(g.nodes)
+            width = len(g.nodes)
             for i, v in enumerate(g.nodes):
-                r = rank.get(v)
-                if r is None:
-                    continue  # not part of d root: its contributions must not count
-                for j, p in enumerate(v._prev):
-                    incoming[p].append((r, j, g.edge_base + j * n + i))
-        edges: dict[Value, list[int]] = {}
-        for v, contribs in incoming.items():
-            contribs.sort()
-            edges[v] = [e for _, _, e in contribs] + [ZERO]
+                first[v] = n + i
+                step[v] = width
+        self.n_edges = n_edges
+        edges: dict[Value, list[int]] = {v: [] for v in topo}
+        for v in reversed(topo):
+            if v._op is None:
+                continue
+            e, width = first[v], step[v]
+            for p in parents[v]:
+                edges[p].append(e)
+                e += width
+        for contribs in edges.values():
+            contribs.append(ZERO)
         edges[root] = [SEED, ZERO]  # eager sets root.grad = 1.0, whatever it held
         self.node_edges = edges  # absent nodes (outside d root) get gradient 0.0
 
@@ -108,13 +118,15 @@ class Plan:
         return self.node_edges.get(v, [ZERO, ZERO])
 
 
-def _forward_order(outputs: list[Value]) -> list[Value]:
+def _forward_order(outputs: list[Value], first: list[Value]) -> list[Value]:
     """All nodes the outputs depend on, parents first (one topological order per output,
-    concatenated without repeats, is still topological)."""
+    concatenated without repeats, is still topological); `first` is the first output's."""
+    if len(outputs) == 1:
+        return first
     seen: set[Value] = set()
     order: list[Value] = []
     for out in outputs:
-        for v in topological_order(out):
+        for v in first if out is outputs[0] else topological_order(out):
             if v not in seen:
                 seen.add(v)
                 order.append(v)
