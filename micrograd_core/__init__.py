@@ -26,6 +26,7 @@ from ._errors import (
     PluginWarning,
     UnknownOpError,
 )
+from ._floats import sequential_sum
 from ._hooks import hookimpl
 from ._op import REALS, VARIADIC, Interval, Op
 from ._registry import OpInfo, Registry, registry
@@ -74,6 +75,7 @@ __all__ = [
     "load_model",
     "registry",
     "save_model",
+    "sequential_sum",
     "to_dot",
     "topological_order",
 ]

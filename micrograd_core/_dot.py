@@ -11,11 +11,11 @@ sum nodes) is traced instead; see `_compile`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import reduce
-from operator import add, mul
+from operator import mul
 from typing import Any
 
 from . import _value
+from ._floats import sequential_sum
 from ._registry import registry
 from ._value import _DATA, _TABLE, Value, _node, apply
 
@@ -36,9 +36,10 @@ def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:
 
 # The eager backward loop (`_eagerloop`) runs dot nodes with this branch instead of calling
 # `op.backward` and then adding its list of 2n+1 gradients into the parents: one pass over the
-# (weight, input) pairs, half the time, mul's rule (`x * g` and `w * g`): the same floats as
-# `op.backward` when the parents are distinct Values (a Value that is several of one node's
-# parents gets its contributions added in another order, so its last bits may differ).
+# (weight, input) pairs, half the time, mul's rule (`x * g` and `w * g`). The pairs run last to
+# first, as the expansion's mul nodes do in a compiled program, so that a Value that is several
+# of one node's parents gets its contributions in the same order in both modes (`op.backward`'s
+# list, used for create_graph, is in input order: for such a Value its last bits may differ).
 # It is used only for a registered `dot` op that passes `follows_the_rule` (an override with
 # other semantics keeps its own backward).
 EAGER_BRANCH = [
@@ -48,7 +49,7 @@ EAGER_BRANCH = [
     "            lead = len(prev) % 2",
     "            if lead:",
     "                prev[0].grad += g",
-    "            for w, x in zip(prev[lead : lead + n], prev[lead + n :]):",
+    "            for w, x in zip(reversed(prev[lead : lead + n]), reversed(prev[lead + n :])):",
     "                w.grad += x.data * g",
     "                x.grad += w.data * g",
 ]
@@ -65,7 +66,7 @@ def follows_the_rule(op: Any) -> bool:
             g = 0.8125
             expected = [g] * lead + [x * g for x in ins] + [w * g for w in ws]
             out = op.forward(*xs)
-            if out != reduce(add, map(mul, ws, ins), xs[0] if lead else 0.0):
+            if out != sequential_sum(map(mul, ws, ins), 0.0 + xs[0] if lead else 0.0):
                 return False
             if list(op.backward(g, out, *xs)) != expected:
                 return False

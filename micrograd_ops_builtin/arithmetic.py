@@ -3,11 +3,10 @@ operand order, so eager results match micrograd float for float."""
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import add, mul
+from operator import mul
 from typing import Any
 
-from micrograd_core import VARIADIC, Op, Value, apply
+from micrograd_core import VARIADIC, Op, Value, apply, sequential_sum
 
 
 class Add(Op):
@@ -46,11 +45,13 @@ class Sum(Op):
 
     name = "sum"
     arity = VARIADIC
-    forward_source = "sum(xs)"
+    forward_source = "sequential_sum(xs)"
     backward_source = ("g",)
 
     def forward(self, *xs: float) -> float:
-        return sum(xs)  # left to right from 0, as micrograd's sum() of Values adds
+        # left to right from 0, as micrograd's sum() of Values adds (builtin sum() compensates
+        # rounding from Python 3.12)
+        return sequential_sum(xs)
 
     def backward(self, grad: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
         return (grad,) * len(xs)
@@ -61,7 +62,8 @@ class Dot(Op):
 
     Inputs: the bias `b` (when the count is odd), then the n weights, then the n inputs:
     dot(b) = b, dot(w, x) = w*x, dot(b, w0, w1, x0, x1) = b + w0*x0 + w1*x1. Eager mode then
-    builds one node per neuron instead of a mul per weight plus a sum.
+    builds one node per neuron instead of a mul per weight plus a sum. Gradients are
+    accumulated as the expansion's graph does: the bias, then the pairs last to first.
     """
 
     name = "dot"
@@ -69,8 +71,10 @@ class Dot(Op):
 
     def forward(self, *xs: float) -> float:
         bias, n = len(xs) % 2, len(xs) // 2
-        # reduce adds left to right on every Python (sum() of floats compensates from 3.12)
-        return reduce(add, map(mul, xs[bias : bias + n], xs[bias + n :]), xs[0] if bias else 0.0)
+        # From 0, then the bias: what `expand` (a sum node) computes. micrograd starts from the
+        # bias itself, which differs only in the sign of a zero (-0.0 bias, all terms -0.0).
+        start = 0.0 + xs[0] if bias else 0.0
+        return sequential_sum(map(mul, xs[bias : bias + n], xs[bias + n :]), start)
 
     def backward(self, grad: Any, out: Any, *xs: Any) -> list[Any]:
         bias, n = len(xs) % 2, len(xs) // 2

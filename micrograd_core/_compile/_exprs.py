@@ -17,6 +17,8 @@ import math
 import operator
 from typing import Any
 
+from .._floats import sequential_sum
+
 _BIN = {
     ast.Add: "add",
     ast.Sub: "sub",
@@ -138,7 +140,8 @@ def _np(node: ast.AST, vectors: set[str], ns: dict[str, Any]) -> tuple[str, bool
         if func_vec or any(isinstance(a, ast.Starred) for a in node.args):
             raise Untranslatable
         func = eval(func_src, ns)  # a module global of the op (already in the namespace)
-        if func is builtins.sum and len(node.args) == 1:  # sum(xs): left to right, as Python
+        if (func is builtins.sum or func is sequential_sum) and len(node.args) == 1:
+            # sum(xs): left to right (Python's own sum() compensates from 3.12: an ulp apart)
             inner = _np(node.args[0], vectors, ns)
             return f"_seqsum({inner[0]})", True
         args = [_np(a, vectors, ns) for a in node.args]
