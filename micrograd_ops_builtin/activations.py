@@ -30,7 +30,7 @@ class Relu(Op):
     arity = 1
     kinks = (0.0,)
     forward_source = "0.0 if x0 < 0 else x0"
-    backward_source = ("(out > 0) * g",)
+    backward_source = ("g if out > 0 else 0.0 * g",)  # (out > 0) * g, without bool * float
 
     def forward(self, x: float) -> float:
         return 0.0 if x < 0 else x

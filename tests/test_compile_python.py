@@ -12,8 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_core import VARIADIC, Op, Value, apply, compile, registry
-from micrograd_core._compile._pygrad import SEQSUM
+from micrograd_core import VARIADIC, Op, Value, apply, compile, registry, sequential_sum
 from micrograd_core._value import sum_values
 from micrograd_core.testing import ExprGraph, expression_graphs
 
@@ -49,12 +48,15 @@ def _same(a: list[float], b: list[float]) -> bool:
     )
 
 
-def _graph_fn(graph: ExprGraph, leaves: list[Value]) -> Callable[[], Value]:
-    def fn() -> Value:
+def _graph_fn(graph: ExprGraph, leaves: list[Value], second: int | None = None) -> Any:
+    """The graph over `leaves`; with `second`, also that node as a second output (nodes off
+    the first output's path then stay in the program)."""
+
+    def fn() -> Any:
         values = list(leaves)
         for node in graph.nodes:
             values.append(apply(node.op, *[values[a] for a in node.args], **node.params))
-        return values[-1]
+        return values[-1] if second is None else (values[-1], values[second % len(values)])
 
     return fn
 
@@ -86,12 +88,26 @@ class NoTemplatesVariadic(Op):
 
 
 @settings(max_examples=150, deadline=None)
-@given(expression_graphs(max_leaves=4, max_nodes=12), st.sampled_from(EXECUTORS))
-def test_random_graphs_compile_to_eagers_floats(graph: ExprGraph, executor: str) -> None:
+@given(
+    expression_graphs(max_leaves=4, max_nodes=12),
+    st.sampled_from(EXECUTORS),
+    st.none() | st.integers(0, 30),
+)
+def test_random_graphs_compile_to_eagers_floats(
+    graph: ExprGraph, executor: str, second: int | None
+) -> None:
     leaves = [Value(x) for x in graph.leaves]
-    data, expected, value, grads, _ = _eager_and_compiled(
-        _graph_fn(graph, leaves), leaves, executor
-    )
+    fn = _graph_fn(graph, leaves, second)
+    program = compile(fn, executor=executor)
+    root = fn()[0] if second is not None else fn()
+    root.backward()
+    data, expected = root.data, [v.grad for v in leaves]
+    for v in leaves:
+        v.grad = 0.0
+    outputs = program.forward()
+    program.backward()
+    value = outputs[0] if second is not None else outputs
+    grads = [v.grad for v in leaves]
     if executor == "python":  # the same float operations in the same order
         assert _same([value, *grads], [data, *expected])
     else:
@@ -193,8 +209,10 @@ def test_nodes_without_a_path_to_the_output_get_zero() -> None:
 
 def test_sequential_sum_adds_left_to_right() -> None:
     # Compensated summation (Python 3.12's sum() of floats) would give 1.0 here.
-    assert SEQSUM([1e16, 1.0, -1e16]) == 0.0
-    assert SEQSUM(iter([0.5, 0.25]), 1.0) == 1.75
+    assert sequential_sum([1e16, 1.0, -1e16]) == 0.0
+    assert sequential_sum(iter([0.5, 0.25]), 1.0) == 1.75
+    assert math.copysign(1, sequential_sum([-0.0])) == 1.0  # 0 + -0.0, as sum() begins
+    assert registry.get("sum").forward(1e16, 1.0, -1e16) == 0.0  # as micrograd's Values add
 
 
 class SignOfGradient(Op):
@@ -213,7 +231,7 @@ class SignOfGradient(Op):
 
 
 def test_a_single_stored_contribution_is_added_to_zero() -> None:
-    # relu's contribution (out > 0) * g is -0.0 here; eager's gradient of v is 0.0 + -0.0 =
+    # relu's contribution 0.0 * g is -0.0 here; eager's gradient of v is 0.0 + -0.0 =
     # 0.0, so sign_of_g sends +1.0 to x. Sharing relu's stored -0.0 would send -1.0.
     x = Value(-1.0)
     with registry.temporary(SignOfGradient):
@@ -235,3 +253,46 @@ def test_a_constant_read_by_every_node_of_a_chain() -> None:
 
     data, expected, value, grads, _ = _eager_and_compiled(fn, [x, c, d])
     assert _same([value, *grads], [data, *expected])
+
+
+def test_a_negative_zero_bias_keeps_its_sign_in_both_modes() -> None:
+    from micrograd_core._dot import dot_values
+
+    b, w, x = Value(0.5), Value(0.5), Value(1.0)
+    program = compile(lambda: dot_values(b, [w], [x]) ** -1)  # traced as sum(b, w*x)
+    b.data = w.data = -0.0  # 0 + -0.0 + -0.0 * 1.0 is 0.0 in both modes: 1/0.0 = inf
+    assert program.forward() == (dot_values(b, [w], [x]) ** -1).data == math.inf
+
+
+def test_a_value_repeated_inside_one_dot() -> None:
+    from micrograd_core._dot import dot_values
+
+    ws, x = [Value(1.0), Value(1e16), Value(-1e16)], Value(1.0)
+    bias = Value(0.0)
+    data, expected, value, grads, _ = _eager_and_compiled(
+        lambda: dot_values(bias, ws, [x, x, x]), [x, *ws]
+    )
+    assert _same([value, *grads], [data, *expected])  # the order of x's three contributions
+
+
+class Sqrt(Op):
+    """sqrt without templates: its backward divides by its output."""
+
+    name = "sqrt_plain"
+    arity = 1
+
+    def forward(self, x: float) -> float:
+        return math.sqrt(x)
+
+    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+        return (grad / (2 * out),)
+
+
+def test_no_backward_runs_for_a_node_without_gradient() -> None:
+    a, z = Value(4.0), Value(0.0)
+    with registry.temporary(Sqrt):
+        fn = lambda: (apply("sqrt_plain", a), apply("sqrt_plain", z))  # noqa: E731
+        program = compile(fn)  # one group of two nodes; only the first is differentiated
+        program.forward()
+        program.backward()  # eager calls no backward for sqrt(0): neither may compiled
+    assert (a.grad, z.grad) == (0.25, 0.0)

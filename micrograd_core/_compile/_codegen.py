@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from operator import itemgetter
 from typing import Any
 
@@ -13,21 +14,54 @@ from .._value import spec_of
 from ._plan import Group
 
 
+def _contiguous(idx: list[int]) -> bool:
+    return idx == list(range(idx[0], idx[0] + len(idx)))
+
+
 def gather(idx: list[int], array: str, ns: dict[str, Any], name: str) -> str:
     """Source reading the slots `idx` of `array` as a sequence: a slice when contiguous."""
-    first = idx[0]
-    if idx == list(range(first, first + len(idx))):
-        return f"{array}[{first}:{first + len(idx)}]"
-    ns[name] = itemgetter(*idx)
+    if _contiguous(idx):
+        return f"{array}[{idx[0]}:{idx[0] + len(idx)}]"
+    _bind(ns, name, itemgetter(*idx))
     return f"{name}({array})"
 
 
-def rows_source(g: Group, k: int, ns: dict[str, Any]) -> str:
-    """Source of the list of each node's input tuple, for a variadic op."""
+def _bind(ns: dict[str, Any], name: str, value: Any) -> None:
+    """Every generated statement gets its own names: one statement overwriting another's
+    gather would silently read the wrong slots."""
+    if name in ns:
+        raise AssertionError(f"generated name {name!r} bound twice")
+    ns[name] = value
+
+
+def getter(idx: list[int]) -> Any:
+    """A callable reading slots `idx` of a list as a sequence (of any length, even one)."""
+    if _contiguous(idx):
+        return itemgetter(slice(idx[0], idx[0] + len(idx)))
+    return itemgetter(*idx)
+
+
+def distinct(rows: list[tuple[int, ...]], array: str, name: str, ns: dict[str, Any]) -> str:
+    """Source of a list holding each distinct row of `rows` (slots of `array`), gathered once;
+    `_pick<name>(that list)` then gives every node its row (so a dense layer gathers each of
+    its weight rows and input rows once, not once per node)."""
+    index: dict[tuple[int, ...], int] = {}
+    pick = [index.setdefault(r, len(index)) for r in rows]
+    _bind(ns, f"_{name}", [getter(list(r)) for r in index])
+    _bind(ns, f"_pick{name}", getter(pick))
+    return f"list(map(_call{array}, _{name}))"
+
+
+def rows_source(g: Group, k: int, ns: dict[str, Any], nodes: list[int] | None = None) -> str:
+    """Source of the list of each node's input tuple, for a variadic op: of all the group's
+    nodes, or of `nodes` (indices into the group; the namespace names differ then, since the
+    forward's full gathers must not be replaced)."""
+    tag = f"{k}" if nodes is None else f"b{k}"
+    nodes = list(range(len(g.nodes))) if nodes is None else nodes
     if g.n_inputs == 1:
-        return f"list(zip({gather(g.inputs[0], 'V', ns, f'_i{k}_0')}))"
-    ns[f"_r{k}"] = [itemgetter(*[col[i] for col in g.inputs]) for i in range(len(g.nodes))]
-    return f"list(map(_callV, _r{k}))"
+        return f"list(zip({gather([g.inputs[0][i] for i in nodes], 'V', ns, f'_i{tag}_0')}))"
+    _bind(ns, f"_r{tag}", [itemgetter(*[col[i] for col in g.inputs]) for i in nodes])
+    return f"list(map(_callV, _r{tag}))"
 
 
 def template(op: Any, ns: dict[str, Any]) -> Template | None:
@@ -59,3 +93,14 @@ def check(results: list[Any], n_inputs: int, op: Any) -> list[Any]:
                 op, registry.plugin_of(op), f"backward must return {n_inputs} gradient(s)"
             )
     return results
+
+
+def comprehension(expr: str, names: list[str]) -> str:
+    """`expr` over the sequences `names` (each also its element's name) as a list
+    comprehension that zips only the names `expr` reads."""
+    used = [n for n in names if re.search(rf"\b{n}\b", expr)]
+    if not used:
+        return f"[{expr} for _ in {names[0]}]"
+    if len(used) == 1:
+        return f"[{expr} for {used[0]} in {used[0]}]"
+    return f"[{expr} for {', '.join(used)} in zip({', '.join(used)})]"

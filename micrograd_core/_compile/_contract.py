@@ -7,32 +7,28 @@ its inputs and its gradient, not its output). Rows of factors are gathered once 
 row, so a layer reads each neuron's weights and each sample's inputs once, not once per node.
 
 Which ops qualify is read off their templates, as for the backward (`_gradplan`): a sum is an
-op whose forward is `sum(xs)` (Python's `sum` of the inputs) and whose backward passes `g`
+op whose forward is `sequential_sum(xs)` and whose backward passes `g`
 through; a product is a two-input op whose forward is `x0 * x1` and whose backward is
 `x1 * g`, `x0 * g`. Templates are checked against the ops' methods before they are trusted.
-The sum must be exactly Python's: from 0, the first input (if it is not a product), then the
-products, so at most one leading non-product input; otherwise the group runs as usual.
+The sum must be `sequential_sum(xs)` (left to right from 0, as the builtin sum op), and the
+order is kept: the first input (if it is not a product), then the products, so at most one
+leading non-product input; otherwise the group runs as usual.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import sys
 from collections import Counter
 from typing import Any
 
+from .._floats import sequential_sum
 from .._template import Template
 from .._value import Value
-from ._codegen import gather
+from ._codegen import distinct, gather
 from ._gradplan import FACTOR, PLAIN, rule_of
 from ._plan import Plan
-from ._pygrad import distinct  # the same once-per-row gathers as the backward
 
-#: Adding products position by position equals `sum()` only where `sum()` adds left to right
-#: without compensation: up to Python 3.11.
-SHORT_ROUNDS = sys.version_info < (3, 12)
-_ROUNDS_MAX = 4
+_ROUNDS_MAX = 4  # products per node up to which they are added position by position
 
 
 class _Names(dict[str, str]):
@@ -51,7 +47,7 @@ def _is_sum(tpl: Template | None) -> bool:
     return (
         isinstance(call, ast.Call)
         and isinstance(call.func, ast.Name)
-        and tpl.globals.get(call.func.id) is builtins.sum
+        and tpl.globals.get(call.func.id) is sequential_sum
         and len(call.args) == 1
         and not call.keywords
         and isinstance(call.args[0], ast.Name)
@@ -66,9 +62,9 @@ def _is_product(tpl: Template | None) -> bool:
     node = ast.parse(tpl.forward.format_map(names), mode="eval").body
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
         return False
-    operands = sorted(str(getattr(side, "id", "")) for side in (node.left, node.right))
+    operands = [getattr(side, "id", None) for side in (node.left, node.right)]
     rules = [rule_of(b.format_map(names)) for b in tpl.backward]
-    return operands == ["x0", "x1"] and rules == [(FACTOR, 1), (FACTOR, 0)]
+    return operands == ["x0", "x1"] and rules == [(FACTOR, 1), (FACTOR, 0)]  # x0 * x1 exactly
 
 
 class Contraction:
@@ -112,7 +108,7 @@ class Contraction:
             leads = gather([slot[lead] for lead, _ in shapes], "V", ns, f"_lead{k}")
             start = f"map(_add, _repeat(0), {leads})"  # 0 + lead, as sum() begins
         width = len(firsts[0])
-        if SHORT_ROUNDS and width <= _ROUNDS_MAX and all(len(r) == width for r in firsts):
+        if width <= _ROUNDS_MAX and all(len(r) == width for r in firsts):
             # a few products per node: one element-wise round per position beats a map per node
             acc = start
             for r in range(width):
@@ -129,7 +125,7 @@ class Contraction:
             f"    Z = {distinct(seconds, 'V', f'Z{k}', ns)}",
         ]
         rows = f"map(map, _rmul, _pickA{k}(A), _pickZ{k}(Z))"
-        return [*lines, f"    V[{s}:{s + n}] = map(_bsum, {rows}, {start})"]  # from 0 + lead
+        return [*lines, f"    V[{s}:{s + n}] = map(_seqsum, {rows}, {start})"]  # from 0 + lead
 
 
 def _shape(v: Value, product: set[Value]) -> tuple[Value | None, list[Value]] | None:

@@ -5,12 +5,13 @@ leaves, then the interior nodes grouped by (level, op, number of inputs, params)
 level is one more than its deepest parent. Nodes of one group run as one vectorised statement,
 and a group only reads slots of lower levels, so the groups in level order are a valid schedule.
 
-Backward writes one slot per (node, input) edge into an edge array `E` (the contribution of the
-node's gradient to that input) and sums each node's incoming contributions in exactly the order
-the eager `backward` would have accumulated them (consumers in reverse topological order, inputs
-left to right), starting from 0.0 as a fresh `.grad` does. That makes every gradient equal to
-eager's float for float. `E[0]` is 0.0 (padding that keeps every gather a tuple; adding 0.0 to
-a sum that started at 0.0 changes nothing) and `E[1]` is the seed 1.0 of the output.
+Every (node, input) edge has a number (`Group.edge_base`), and `node_edges` lists, per node,
+the edges its gradient sums, in exactly the order the eager `backward` accumulates them
+(consumers in reverse topological order, inputs left to right), ending with `ZERO`. Summed from
+0.0, as a fresh `.grad` is, that makes every gradient equal to eager's float for float. The
+numpy executor stores each edge's contribution in an edge array `E` (`E[0]` is 0.0, padding
+that keeps every gather a tuple; `E[1]` is the seed 1.0 of the output); the pure-Python one
+sums most contributions without storing them (`_gradplan`).
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ from itertools import repeat
 from operator import add, methodcaller, mul
 from typing import Any
 
+from .._floats import sequential_sum
 from .._template import Template
 from .._value import spec_of
-from ._codegen import gather, holes, rows_source, template
+from ._codegen import comprehension, gather, holes, rows_source, template
 from ._contract import Contraction
 from ._exprs import PY_NAMESPACE, py_map
 from ._gradplan import GradPlan, Rule, rule_of
@@ -40,7 +41,13 @@ def build(plan: Plan, keep: set[int]) -> tuple[Any, Any, Any, int]:
     """(forward(V), backward(V, B) -> input gradients, source, len(B)) for `plan`; `keep`:
     slots whose value must be in V after forward (outputs, guarded values)."""
     ns: dict[str, Any] = dict(PY_NAMESPACE)
-    ns.update(methodcaller=methodcaller, _bsum=sum, _add=add, _mul=mul, _rmul=repeat(mul))
+    ns.update(
+        methodcaller=methodcaller,
+        _seqsum=sequential_sum,  # adds as eager's `+=` and the builtin sum op do
+        _add=add,
+        _mul=mul,
+        _rmul=repeat(mul),  # map(map, _rmul, rows, rows): repeat() never runs out
+    )
     fwd = ["def forward(V):", "    _callV = methodcaller('__call__', V)"]
     rules: list[list[Rule]] = []
     templates = [template(g.op, ns) for g in plan.groups]
@@ -70,12 +77,7 @@ def build(plan: Plan, keep: set[int]) -> tuple[Any, Any, Any, int]:
         if tpl is not None and tpl.forward is not None:
             expr = tpl.forward.format(**names)
             vec = py_map(expr, set(cols))
-            comp = (
-                f"[{expr} for x0 in x0]"  # one input: no zip, no tuple to unpack
-                if g.n_inputs == 1
-                else f"[{expr} for {', '.join(cols)}, in zip({', '.join(cols)})]"
-            )
-            fwd.append(f"    V[{s}:{s + n}] = {vec or comp}")
+            fwd.append(f"    V[{s}:{s + n}] = {vec or comprehension(expr, cols)}")
         else:
             ns[f"_f{k}"] = partial(g.op.forward, **g.params) if g.params else g.op.forward
             fwd.append(f"    V[{s}:{s + n}] = map(_f{k}, {', '.join(cols)})")
