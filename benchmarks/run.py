@@ -6,6 +6,12 @@ micrograd with its default GC is timed on a few steps only (it costs over a seco
 its 100-step run, which gives the final loss, runs with the collector moved out of the step.
 `--full` times all 100 steps of every configuration; `--quick` cuts everything down for a smoke
 test (its losses are not the 100-step ones). Then the scaling benchmark (`benchmarks.scaling`).
+
+All engines run pinned to one and the same CPU (children inherit the affinity), so that no
+engine is timed on a quieter core than another. On a shared VM the cores are not equally
+disturbed (here, pure-Python arithmetic ran up to 1.7x slower on one core than on the other,
+micrograd's GC-bound step about 5% slower), so by default the CPU is the one that runs a short
+probe fastest; `--cpu N` picks it, `--cpu -1` does not pin.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ import platform
 import statistics
 import subprocess
 import sys
+import timeit
+from itertools import repeat
+from operator import mul
 from typing import Any
 
 REFERENCE_FINAL_LOSS = 0.012987382767846806  # micrograd 0.1.0, 100 steps, from issue 4
@@ -30,6 +39,32 @@ def _run(engine: str, gc_mode: str, steps: int) -> dict[str, Any]:
         return {"missing": f"failed: {out.stderr.strip().splitlines()[-1:]}"}
     result: dict[str, Any] = json.loads(out.stdout)
     return result
+
+
+def _probe() -> None:
+    xs = list(map(float, range(200_000)))
+    sum(map(mul, xs, repeat(1.5)))
+
+
+def _pin(cpu: int | None) -> str:
+    """Pin this process (and so every engine's subprocess) to one CPU; say which and why."""
+    if cpu == -1 or not hasattr(os, "sched_setaffinity"):
+        return "not pinned to a CPU"
+    allowed = sorted(os.sched_getaffinity(0))
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+        return f"pinned to CPU {cpu} (--cpu)"
+    if len(allowed) < 2:
+        return f"on CPU {allowed[0]}, the only one allowed"
+    probe: dict[int, list[float]] = {c: [] for c in allowed}
+    for _ in range(3):  # interleaved, so a passing disturbance does not decide alone
+        for c in allowed:
+            os.sched_setaffinity(0, {c})
+            probe[c].append(min(timeit.repeat(_probe, number=1, repeat=3)))
+    best = min(allowed, key=lambda c: min(probe[c]))
+    os.sched_setaffinity(0, {best})
+    times = ", ".join(f"CPU {c} {min(t) * 1e3:.1f} ms" for c, t in probe.items())
+    return f"pinned to CPU {best}, the quickest on a probe ({times})"
 
 
 def _machine() -> str:
@@ -52,11 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="smoke test: few steps")
     size.add_argument("--full", action="store_true", help="time all 100 steps everywhere")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling benchmark")
+    parser.add_argument(
+        "--cpu", type=int, default=None, help="run every engine on this CPU (-1: do not pin)"
+    )
     args = parser.parse_args(argv)
     steps = 10 if args.quick else 100
     mg_default_steps = 3 if args.quick else (100 if args.full else 8)
 
     print(f"machine: {_machine()}")
+    print(f"CPU: {_pin(args.cpu)}")
     print(f"workload: micrograd's demo, {steps} SGD steps; times are CPU s/step, medians\n")
     configs = [
         ("micrograd 0.1.0", "micrograd", "default", mg_default_steps),
