@@ -49,7 +49,8 @@ EAGER_BRANCH = [
     "            lead = len(prev) % 2",
     "            if lead:",
     "                prev[0].grad += g",
-    "            for w, x in zip(reversed(prev[lead : lead + n]), reversed(prev[lead + n :])):",
+    "            ws = prev[lead + n - 1 : 0 : -1] if lead else prev[n - 1 :: -1]",
+    "            for w, x in zip(ws, prev[: lead + n - 1 : -1]):  # last pair first",
     "                w.grad += x.data * g",
     "                x.grad += w.data * g",
 ]
