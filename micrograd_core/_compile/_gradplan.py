@@ -66,6 +66,9 @@ class Contribution(NamedTuple):
     stored: bool  # computed by the op; unlike a summed gradient, it may be -0.0
 
 
+_new = tuple.__new__  # Contribution(...) without NamedTuple's Python-level __new__ (96k per demo)
+
+
 class Segment:
     """Consecutive contributions to one node from one consumer group, of one kind."""
 
@@ -137,16 +140,20 @@ class GradPlan:
                 if k in self.ebase:
                     b, key = self.ebase[k] + j * len(rank), (k, PLAIN)
                     contrib[e : e + n] = [
-                        Contribution(key, PLAIN, -1, b + rank[i] if i in rank else B_ZERO, True)
+                        _new(
+                            Contribution,
+                            (key, PLAIN, -1, b + rank[i] if i in rank else B_ZERO, True),
+                        )
                         for i in range(n)
                     ]
             elif r[0] == PLAIN:
                 key = (k, PLAIN)  # the same key as stored ones: both are read from B
-                contrib[e : e + n] = [Contribution(key, PLAIN, -1, q, False) for q in grads]
+                contrib[e : e + n] = [_new(Contribution, (key, PLAIN, -1, q, False)) for q in grads]
             else:
                 key = (k, FACTOR)
                 contrib[e : e + n] = [
-                    Contribution(key, FACTOR, f, q, False) for f, q in zip(g.inputs[r[1]], grads)
+                    _new(Contribution, (key, FACTOR, f, q, False))
+                    for f, q in zip(g.inputs[r[1]], grads)
                 ]
 
     def _merged(self, edges: list[int]) -> Segment:
