@@ -7,12 +7,12 @@ its inputs and its gradient, not its output). Rows of factors are gathered once 
 row, so a layer reads each neuron's weights and each sample's inputs once, not once per node.
 
 Which ops qualify is read off their templates, as for the backward (`_gradplan`): a sum is an
-op whose forward is `sequential_sum(xs)` and whose backward passes `g`
-through; a product is a two-input op whose forward is `x0 * x1` and whose backward is
-`x1 * g`, `x0 * g`. Templates are checked against the ops' methods before they are trusted.
-The sum must be `sequential_sum(xs)` (left to right from 0, as the builtin sum op), and the
-order is kept: the first input (if it is not a product), then the products, so at most one
-leading non-product input; otherwise the group runs as usual.
+op whose forward is `sequential_sum(xs)` (left to right from 0, as the builtin sum op) and
+whose backward passes `g` through; a product is a two-input op whose forward is `x0 * x1` and
+whose backward is `x1 * g`, `x0 * g`. Templates are checked against the ops' methods before
+they are trusted. The order of the additions is kept: the first input (if it is not a
+product), then the products; so at most one leading non-product input, or the group runs as
+usual.
 """
 
 from __future__ import annotations
