@@ -29,6 +29,7 @@ from .. import _value
 from .._errors import MicrogradError, OpContractError
 from .._registry import registry
 from .._value import Value
+from ._gradplan import B_SEED
 from ._plan import Plan
 
 
@@ -214,7 +215,7 @@ class _PyRunner:
         n = len(plan.inputs)
         self.V[n : n + len(plan.constants)] = [v.data for v in plan.constants]
         self.B: list[Any] = [0.0] * n_grads  # gradients and stored contributions (_gradplan)
-        self.B[1] = 1.0  # the output's seed
+        self.B[B_SEED] = 1.0  # the output's seed
         self.n = n
         self._fwd, self._bwd = fwd, bwd
 

@@ -106,7 +106,7 @@ class Contraction:
         start = "_repeat(0)"
         if shapes[0][0] is not None:
             leads = gather([slot[lead] for lead, _ in shapes], "V", ns, f"_lead{k}")
-            start = f"map(_add, _repeat(0), {leads})"  # 0 + lead, as sum() begins
+            start = f"map(_op_add, _repeat(0), {leads})"  # 0 + lead, as sum() begins
         width = len(firsts[0])
         if width <= _ROUNDS_MAX and all(len(r) == width for r in firsts):
             # a few products per node: one element-wise round per position beats a map per node
@@ -114,7 +114,7 @@ class Contraction:
             for r in range(width):
                 a = gather([row[r] for row in firsts], "V", ns, f"_a{k}_{r}")
                 z = gather([row[r] for row in seconds], "V", ns, f"_z{k}_{r}")
-                acc = f"map(_add, {acc}, map(_mul, {a}, {z}))"
+                acc = f"map(_op_add, {acc}, map(_op_mul, {a}, {z}))"
             return [
                 f"    # {g.op.name} of products ({width} per node) x {n}",
                 f"    V[{s}:{s + n}] = {acc}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 from itertools import repeat
-from operator import add, methodcaller, mul
+from operator import methodcaller, mul
 from typing import Any
 
 from .._floats import sequential_sum
@@ -44,16 +44,14 @@ def build(plan: Plan, keep: set[int]) -> tuple[Any, Any, Any, int]:
     ns.update(
         methodcaller=methodcaller,
         _seqsum=sequential_sum,  # adds as eager's `+=` and the builtin sum op do
-        _add=add,
-        _mul=mul,
         _rmul=repeat(mul),  # map(map, _rmul, rows, rows): repeat() never runs out
     )
     fwd = ["def forward(V):", "    _callV = methodcaller('__call__', V)"]
     rules: list[list[Rule]] = []
     templates = [template(g.op, ns) for g in plan.groups]
+    group_holes = [holes(g, k, ns) for k, g in enumerate(plan.groups)]
     contraction = Contraction(plan, templates, keep)
-    for k, (g, tpl) in enumerate(zip(plan.groups, templates)):
-        names = holes(g, k, ns)
+    for k, (g, tpl, names) in enumerate(zip(plan.groups, templates, group_holes)):
         back = tpl.backward if tpl is not None else None
         rules.append([rule_of(b.format(**names)) for b in back] if back else [None])
         n, s = len(g.nodes), g.start
@@ -83,7 +81,7 @@ def build(plan: Plan, keep: set[int]) -> tuple[Any, Any, Any, int]:
             fwd.append(f"    V[{s}:{s + n}] = map(_f{k}, {', '.join(cols)})")
     fwd.append("    return V")
     gp = GradPlan(plan, rules)
-    bwd = backward_source(gp, ns)
+    bwd = backward_source(gp, templates, group_holes, ns)
     source = "\n".join(fwd) + "\n\n\n" + "\n".join(bwd) + "\n"
     ns.pop("__templates__", None)  # build-time only: do not keep them alive
     exec(compile(source, "<micrograd compiled program>", "exec"), ns)

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any
 
 from .._value import spec_of
-from ._codegen import check, comprehension, distinct, gather, getter, holes, rows_source, template
+from ._codegen import check, comprehension, distinct, gather, getter, rows_source
 from ._exprs import py_map
 from ._gradplan import FACTOR, Batch, GradPlan
 from ._plan import Group
@@ -41,8 +41,8 @@ def _batch(b: Batch, t: str, ns: dict[str, Any]) -> list[str]:
             term = gather([s.grads[0] for s in segs], "B", ns, f"_q{name}")
             if kind == FACTOR:
                 factors = gather([s.factors[0] for s in segs], "V", ns, f"_f{name}")
-                term = f"map(_mul, {factors}, {term})"
-            acc = f"map(_add, {acc or '_repeat(0.0)'}, {term})"
+                term = f"map(_op_mul, {factors}, {term})"
+            acc = f"map(_op_add, {acc or '_repeat(0.0)'}, {term})"
             continue
         src = distinct([tuple(s.grads) for s in segs], "B", f"Q{name}", ns)
         lines.append(f"    Q{pos} = {src}")
@@ -104,9 +104,12 @@ def _stored(gp: GradPlan, k: int, tpl: Any, names: dict[str, str], ns: dict[str,
     return lines
 
 
-def backward_source(gp: GradPlan, ns: dict[str, Any]) -> list[str]:
-    """The source of `backward(V, B)`, returning the input leaves' gradients. `ns` is the
-    program's namespace, which already holds the helpers (`_pyexec.build`)."""
+def backward_source(
+    gp: GradPlan, templates: list[Any], group_holes: list[dict[str, str]], ns: dict[str, Any]
+) -> list[str]:
+    """The source of `backward(V, B)`, returning the input leaves' gradients. `templates` and
+    `group_holes` are the groups' rendered templates and holes, and `ns` the program's
+    namespace, which already holds the helpers (all from `_pyexec.build`)."""
     ns["_check"] = check
     lines = [
         "def backward(V, B):",
@@ -118,7 +121,7 @@ def backward_source(gp: GradPlan, ns: dict[str, Any]) -> list[str]:
         for i, b in enumerate(gp.batches[k]):
             lines += _batch(b, f"{k}_{i}", ns)
         if k in gp.ebase:
-            lines += _stored(gp, k, template(groups[k].op, ns), holes(groups[k], k, ns), ns)
+            lines += _stored(gp, k, templates[k], group_holes[k], ns)
     for i, b in enumerate(gp.batches[-1]):
         lines += _batch(b, f"in_{i}", ns)
     inputs = gp.plan.inputs
