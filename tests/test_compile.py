@@ -147,6 +147,34 @@ def test_numpy_equals_python_on_demo() -> None:
     assert [p.grad for p in model.parameters()] == g_python
 
 
+@needs_numpy
+@pytest.mark.parametrize("rows", [1, 2, 3, 8, 9, 17, 129])
+@pytest.mark.parametrize("cols", [1, 2, 3, 16, 337])
+def test_numpy_sums_add_left_to_right(rows: int, cols: int) -> None:
+    """The numpy executor's sums against Python's `+=` from 0.0, column by column: numpy adds
+    pairwise along an array's fast axis, which would show in the last bits (or in -0.0)."""
+    import numpy as np
+
+    from micrograd_core._compile._npexec import _seqsum
+
+    rng = random.Random(rows * 1000 + cols)
+    data = [
+        [rng.uniform(-1, 1) * 10.0 ** rng.randint(-12, 12) for _ in range(cols)]
+        for _ in range(rows)
+    ]
+    data[0][0] = -0.0
+    for row in data[: rows // 2] if cols == 1 else data:
+        row[-1] = -0.0  # a column of -0.0 sums to 0.0 from 0.0
+    expected = []
+    for c in range(cols):
+        acc = 0.0
+        for r in range(rows):
+            acc += data[r][c]
+        expected.append(acc)
+    got = _seqsum(np.array(data)).tolist()
+    assert [(v, math.copysign(1, v)) for v in got] == [(v, math.copysign(1, v)) for v in expected]
+
+
 def test_auto_executor_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 

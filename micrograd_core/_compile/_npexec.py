@@ -3,11 +3,12 @@
 Same layout as the pure-Python executor (`_plan`): the value array `V`, the edge array `E`.
 Templates become array expressions (`_exprs.np_expr`); ops without one, or with one numpy cannot
 express, run element by element through `op.forward` / `op.backward`. Sums run left to right
-(`cumsum`, never numpy's pairwise `sum`) so that results follow Python's float arithmetic.
+(`_seqsum`, never numpy's pairwise `sum`) so that results follow Python's float arithmetic.
 """
 
 from __future__ import annotations
 
+import re
 from functools import partial, reduce
 from operator import add
 from typing import Any
@@ -24,13 +25,12 @@ from ._plan import Group, Plan
 def _seqsum(rows: Any) -> Any:
     """Sum over axis 0, left to right from 0.0: eager's `+=` accumulation, float for float.
 
-    (Not `np.sum`, which adds pairwise; and not `cumsum`, which is slow along axis 0.)"""
-    if rows.shape[1] * 8 < rows.shape[0]:  # a few long sums: one C loop each
-        return np.array([reduce(add, col, 0.0) for col in rows.T.tolist()])
-    acc = rows[0] + 0.0
-    for row in rows[1:]:
-        acc += row
-    return acc
+    `np.add.reduce` along axis 0 of a C-contiguous array adds row after row, since numpy adds
+    pairwise only along the fast (last) axis in memory (see `numpy.sum`). With one column, that
+    axis is the reduced one, so a single sum runs as Python's left-to-right `reduce`."""
+    if rows.shape[1] == 1:
+        return np.array([reduce(add, rows[:, 0].tolist(), 0.0)])
+    return np.add.reduce(np.ascontiguousarray(rows), axis=0, initial=0.0)
 
 
 def _index(idx: list[int], ns: dict[str, Any], name: str) -> str:
@@ -46,6 +46,18 @@ def _elementwise(fn: Any, arrays: list[str]) -> str:
     return f"_np.array(list(map({fn}, {lists})), dtype=_np.float64)"
 
 
+def _reread(name: str, index: str, saved: list[Any]) -> tuple[str, str | None]:
+    """Backward's load of an input that forward read as `V[index]`, and the `_S` slot it reads
+    (None for a slice). A slice of V is a view, free to take again; a gather copies (50 µs for
+    25,600 slots), so backward reads forward's copy from a slot of `_S` instead (V does not
+    change in between), which forward fills only if backward uses it."""
+    if ":" in index:
+        return f"    {name} = V[{index}]", None
+    saved.append(None)
+    slot = f"_S[{len(saved) - 1}]"
+    return f"    {name} = {slot}", slot
+
+
 def _grad_lines(edges: list[list[int]], name: str, ns: dict[str, Any], target: str) -> list[str]:
     width = max(len(e) for e in edges) - 1
     if width == 1:
@@ -58,19 +70,25 @@ def build(plan: Plan) -> _NumpyRunner:
     ns: dict[str, Any] = {"_np": np, "_seqsum": _seqsum, "_check": _check}
     fwd = ["def forward(V):"]
     bwd: list[str] = ["def backward(V, E):"]
+    saved: list[Any] = []  # gathers of V that forward makes and backward reads
+    ns["_S"] = saved
     for k, g in enumerate(plan.groups):
         tpl = template(g.op, ns)
         names = holes(g, k, ns)
         n, s = len(g.nodes), g.start
         cols = [f"x{j}" for j in range(g.n_inputs)]
         variadic = spec_of(g.op).arity is None
-        gathers = [
-            f"    x{j} = V[{_index(g.inputs[j], ns, f'_i{k}_{j}')}]" for j in range(g.n_inputs)
-        ]
         if variadic:
             ns[f"_I{k}"] = np.array(g.inputs, dtype=np.intp)  # (inputs, nodes)
-            gathers = [f"    xs = V[_I{k}]"]
-        fwd += [f"    # {g.op.name} x {n}", *gathers]
+            loads = [("xs", f"_I{k}")]
+        else:
+            loads = [(f"x{j}", _index(g.inputs[j], ns, f"_i{k}_{j}")) for j in range(g.n_inputs)]
+        rereads = [_reread(name, index, saved) for name, index in loads]
+        back = _backward_group(plan, g, k, tpl, names, ns, [r for r, _ in rereads], variadic)
+        fwd.append(f"    # {g.op.name} x {n}")
+        for (name, index), (reread, slot) in zip(loads, rereads):
+            save = f"{slot} = " if slot and reread in back else ""  # backward reads the copy
+            fwd.append(f"    {name} = {save}V[{index}]")
         expr = None
         if tpl is not None and tpl.forward is not None:
             expr = np_expr(tpl.forward.format(**names), {*cols, "xs"}, ns)
@@ -82,7 +100,7 @@ def build(plan: Plan) -> _NumpyRunner:
             else:
                 expr = _elementwise(f"_f{k}", cols)
         fwd.append(f"    V[{s}:{s + n}] = {expr}")
-        bwd[1:1] = _backward_group(plan, g, k, tpl, names, ns, gathers, variadic)
+        bwd[1:1] = back
     if plan.inputs:
         bwd += _grad_lines([plan.grad_edges(v) for v in plan.inputs], "_leaf", ns, "grads")
         bwd.append("    return grads.tolist()")
@@ -107,22 +125,22 @@ def _backward_group(
     n, s = len(g.nodes), g.start
     lines = [f"    # d {g.op.name} x {n}"]
     lines += _grad_lines([plan.grad_edges(v) for v in g.nodes], f"_e{k}", ns, "g")
+    loads = [f"    out = V[{s}:{s + n}]", *gathers]
     if variadic:
         body = _variadic_backward(g, k, tpl, names, ns)
-        if tpl is not None and tpl.backward == ("({g})",):  # sum's rule: no inputs needed
-            return lines + body
-        return [*lines, f"    out = V[{s}:{s + n}]", *gathers, *body]
-    lines += [f"    out = V[{s}:{s + n}]", *gathers]
+        return [*lines, *_used(loads, body), *body]
     cols = [f"x{j}" for j in range(g.n_inputs)]
     exprs: list[str | None] = [None] * g.n_inputs
     if tpl is not None and tpl.backward is not None:
         for j in range(g.n_inputs):
             exprs[j] = np_expr(tpl.backward[j].format(**names), {*cols, "out", "g"}, ns)
     if all(e is not None for e in exprs):
+        body = []
         for j, expr in enumerate(exprs):
             a, b = g.edges(j)
-            lines.append(f"    E[{a}:{b}] = {expr}")
-        return lines
+            body.append(f"    E[{a}:{b}] = {expr}")
+        return [*lines, *_used(loads, body), *body]
+    lines += loads
     fn = partial(g.op.backward, **g.params) if g.params else g.op.backward
     ns[f"_b{k}"], ns[f"_op{k}"] = fn, g.op
     arrays = ["g", "out", *cols]
@@ -133,6 +151,11 @@ def _backward_group(
         a, b = g.edges(j)
         lines.append(f"    E[{a}:{b}] = C[{j}]")
     return lines
+
+
+def _used(loads: list[str], body: list[str]) -> list[str]:
+    """The `name = ...` loads that `body` reads (a gather of 25,600 slots costs 50 µs)."""
+    return [line for line in loads if re.search(rf"\b{line.split()[0]}\b", "\n".join(body))]
 
 
 def _variadic_backward(
