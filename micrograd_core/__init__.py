@@ -4,6 +4,7 @@ from micrograd_core import Value
 x = Value(2.0); y = (x * x + 1).tanh(); y.backward(); x.grad
 """
 
+from ._apply import apply
 from ._backward import grad, topological_order
 from ._compile import (
     CompileError,
@@ -31,7 +32,7 @@ from ._hooks import hookimpl
 from ._op import REALS, VARIADIC, Interval, Op
 from ._registry import OpInfo, Registry, registry
 from ._validate import OpSpec
-from ._value import Value, apply
+from ._value import Value
 from .graph import Graph, GraphvizError, GraphvizNotFoundError, draw_dot, to_dot
 from .serialize import ModelFileError, load_model, save_model
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._apply import spec_of
 from ._eagerloop import eager_loop
 from ._errors import HigherOrderNotSupportedError, OpContractError
 from ._registry import registry
-from ._value import _DATA, Value, _lift, spec_of
+from ._value import _DATA, Value, _lift
 
 _OPEN = object()  # stack marker: the node below it has all its parents emitted once reached
 

@@ -15,9 +15,10 @@ from operator import mul
 from typing import Any
 
 from . import _value
+from ._apply import apply
 from ._floats import sequential_sum
 from ._registry import registry
-from ._value import _DATA, _TABLE, Value, _node, apply
+from ._value import _DATA, _TABLE, Value, _node
 
 
 def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:

@@ -1,4 +1,5 @@
-"""`Value`, the scalar graph node, and `apply`, the one way an op becomes a node.
+"""`Value`, the scalar graph node, and the hot paths that build nodes (`+`, `*`, `.relu()`, ...);
+`_apply` is the checked way any op becomes a node.
 
 Hot-path notes: a node is seven slots and no closure, so a graph is freed by reference counting
 alone (no per-node reference cycles for the cyclic GC to chase). The parents of a unary or binary
@@ -14,9 +15,7 @@ from numbers import Real
 from operator import attrgetter
 from typing import Any
 
-from ._errors import ArityError, OpContractError, ParamError
 from ._registry import registry
-from ._validate import OpSpec, validate_op
 
 _TABLE = registry.table  # name -> op; the same dict object for the life of the process
 _new = object.__new__
@@ -147,15 +146,15 @@ class Value:
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return apply("pow_var", self, other)
+            return _apply.apply("pow_var", self, other)
         if not isinstance(other, Real):
             return NotImplemented
-        return apply("pow", self, exponent=other)
+        return _apply.apply("pow", self, exponent=other)
 
     def __rpow__(self, other: float) -> Value:
         if not isinstance(other, Real):
             return NotImplemented
-        return apply("pow_var", other, self)
+        return _apply.apply("pow_var", other, self)
 
     def relu(self) -> Value:
         return _unary("relu", self)
@@ -203,7 +202,7 @@ class Value:
         registry.get(name)  # raises UnknownOpError (an AttributeError) with close matches
 
         def method(*others: Any, **params: Any) -> Value:
-            return apply(name, self, *others, **params)
+            return _apply.apply(name, self, *others, **params)
 
         method.__name__ = name
         return method
@@ -294,7 +293,7 @@ def _unary(name: str, a: Value) -> Value:
     op = _TABLE.get(name) or registry.get(name)
     out = op.forward(a.data)
     if type(out) is not float:
-        return apply(op, a)  # let apply convert the result or report the contract breach
+        return _apply.apply(op, a)  # let apply convert the result or report the contract breach
     return _node(out, (a,), op, None)
 
 
@@ -308,84 +307,6 @@ def sum_values(values: list[Value]) -> Value:
     return _node(op.forward(*map(_DATA, prev)), prev, op, None)  # C-level read of every .data
 
 
-# Specs of op objects applied directly without being registered (an op may use a private op in
-# its own backward); validated once each.
-_adhoc_specs: dict[int, tuple[Any, OpSpec]] = {}
-
-
-def spec_of(op: Any) -> OpSpec:
-    """The validated spec of a registered op (by name or object) or of an ad-hoc op object."""
-    name = getattr(op, "name", None)
-    if isinstance(name, str) and _TABLE.get(name) is op:
-        return registry.spec(name)
-    cached = _adhoc_specs.get(id(op))
-    if cached is None or cached[0] is not op:
-        cached = (op, validate_op(op, None)[1])
-        _adhoc_specs[id(op)] = cached
-    return cached[1]
-
-
-_OWN = ("expand", "forward", "backward")
-
-
-def _own_expand(op: Any) -> bool:
-    """Whether `op` has an `expand` written by the same class as its forward and backward (a
-    subclass that changes the math but inherits `expand` must not be traced as the parent)."""
-    if not callable(getattr(op, "expand", None)):
-        return False  # most ops: no walk of the class hierarchy
-    mro = (op if isinstance(op, type) else type(op)).__mro__
-    owners = {next((c for c in mro if name in vars(c)), None) for name in _OWN}
-    return len(owners) == 1
-
-
-def apply(op: Any, *inputs: Any, **params: Any) -> Value:
-    """Apply an op (a registered name, or an op object) to inputs (Values or numbers).
-
-    `apply("pow", x, exponent=3)`, `apply("sum", a, b, c)`. Checks arity and static params and
-    raises `ArityError` / `ParamError` / `TypeError` naming the op and the argument.
-    """
-    if isinstance(op, str):
-        op = registry.get(op)
-    spec = spec_of(op)
-    if spec.arity is not None and len(inputs) != spec.arity:
-        raise ArityError(
-            op, registry.plugin_of(op), f"takes {spec.arity} input(s), got {len(inputs)}"
-        )
-    if not inputs:
-        raise ArityError(op, registry.plugin_of(op), "takes one or more inputs, got 0")
-    for key, value in params.items():
-        if isinstance(value, Value):
-            raise ParamError(
-                op,
-                registry.plugin_of(op),
-                f"static param {key!r} is a Value: static params get no "
-                "gradient, so pass a number (or use an op that takes it as an input)",
-            )
-    if params.keys() != set(spec.params):
-        missing = sorted(set(spec.params) - params.keys())
-        unknown = sorted(params.keys() - set(spec.params))
-        parts = [f"missing {missing}"] if missing else []
-        parts += [f"unknown {unknown}"] if unknown else []
-        detail = "; ".join(parts)
-        raise ParamError(
-            op, registry.plugin_of(op), f"static params {detail} (declared: {spec.params})"
-        )
-    if set(map(type, inputs)) == {Value}:  # the usual case, checked at C speed
-        xs = inputs
-    else:
-        xs = tuple(_lift(x, spec.name, i) for i, x in enumerate(inputs))
-    out = op.forward(*map(_DATA, xs), **params)
-    if type(out) is not float:
-        try:
-            out = float(out)
-        except (TypeError, ValueError):
-            raise OpContractError(
-                op,
-                registry.plugin_of(op),
-                f"forward returned {type(out).__name__} {out!r}, not a float",
-            ) from None
-    if _tracer is not None and _own_expand(op):  # `compile` may trace simpler ops instead
-        expanded = _tracer.expansion(op, op.expand(*xs, **params), out)
-        if expanded is not None:
-            return expanded
-    return _node(out, xs, op, params or None)
+# `apply` builds Values, so its module imports this one; the operators above reach it through
+# the module object, looked up at call time.
+from . import _apply  # noqa: E402

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._apply import apply
 from ._registry import registry
-from ._value import Value, apply
+from ._value import Value
 
 
 def __getattr__(name: str) -> Callable[..., Value]:

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from micrograd_core import VARIADIC, Op, Value, apply, registry, topological_order
+from micrograd_core._apply import spec_of
 from micrograd_core._dot import dot_values
 from micrograd_core._eagerloop import _generate, eager_loop
 from micrograd_core._template import template_of
-from micrograd_core._value import spec_of, sum_values
+from micrograd_core._value import sum_values
 from micrograd_ops_builtin import Dot
 
 
@@ -281,3 +282,14 @@ def test_unhashable_ops_work_in_every_mode() -> None:
         x.grad = 0.0
         program.backward()
         assert x.grad == grad
+
+
+def test_specs_of_unregistered_ops_are_cached_within_a_bound() -> None:
+    """An op that makes a new private op object per call must not grow the spec cache forever."""
+    from micrograd_core import _apply
+
+    x = Value(0.5)
+    for _ in range(3 * _apply._ADHOC_MAX):
+        y = apply(SlowTanh(), x)  # a new, unregistered op object each time
+        assert y.data == math.tanh(0.5)
+    assert 0 < len(_apply._adhoc_specs) <= _apply._ADHOC_MAX

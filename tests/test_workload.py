@@ -32,9 +32,7 @@ def test_demo_loss_equals_plain_float_formula() -> None:
     X, y = make_moons(100, 0.1, seed=1337)
     random.seed(1337)
     model = MLP(2, [16, 16, 1])
-    weights = [
-        [([w.data for w in n.w], n.b.data) for n in layer.neurons] for layer in model.layers
-    ]
+    weights = [[([w.data for w in n.w], n.b.data) for n in layer.neurons] for layer in model.layers]
     loss, acc = demo_loss(model, X, y)
     ref_loss, ref_acc = float_loss(weights, X, y)
     assert loss.data == pytest.approx(ref_loss, rel=1e-12)

@@ -7,10 +7,10 @@ import re
 from operator import itemgetter
 from typing import Any
 
+from .._apply import spec_of
 from .._errors import OpContractError
 from .._registry import registry
 from .._template import Template, template_of
-from .._value import spec_of
 from ._plan import Group
 
 

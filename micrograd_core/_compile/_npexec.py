@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._value import spec_of
+from .._apply import spec_of
 from ._codegen import check as _check
 from ._codegen import holes, template
 from ._exprs import np_expr

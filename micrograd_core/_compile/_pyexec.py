@@ -9,9 +9,9 @@ from itertools import repeat
 from operator import methodcaller, mul
 from typing import Any
 
+from .._apply import spec_of
 from .._floats import sequential_sum
 from .._template import Template
-from .._value import spec_of
 from ._codegen import comprehension, gather, holes, rows_source, template
 from ._contract import Contraction
 from ._exprs import PY_NAMESPACE, py_map

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from .._value import spec_of
+from .._apply import spec_of
 from ._codegen import check, comprehension, distinct, gather, getter, rows_source
 from ._exprs import py_map
 from ._gradplan import FACTOR, Batch, GradPlan

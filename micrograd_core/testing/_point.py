@@ -10,8 +10,9 @@ from typing import Any, NoReturn
 
 import attrs
 
+from .._apply import apply
 from .._backward import grad
-from .._value import Value, apply
+from .._value import Value
 from ._numeric import (
     Comparison,
     Tolerance,

@@ -6,9 +6,9 @@ from typing import Any
 
 import attrs
 
+from .._apply import spec_of
 from .._registry import registry
 from .._validate import OpSpec, validate_op
-from .._value import spec_of
 
 #: The plugin name reported for an op object that is not in the registry.
 UNREGISTERED = "<unregistered>"
