@@ -23,16 +23,33 @@ from ._value import _DATA, _TABLE, Value, _node
 
 def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:
     """`bias + ws[0]*xs[0] + ws[1]*xs[1] + ...` as one `dot` node (all arguments are Values)."""
+    return dot_rows([(bias, ws)], xs)[0]
+
+
+def dot_rows(rows: Sequence[tuple[Value, Sequence[Value]]], xs: Sequence[Value]) -> list[Value]:
+    """One `dot` node per (bias, weights) row, all over the same inputs `xs`: a layer's
+    weighted sums. The inputs' data is read once for every row, not once per neuron."""
     op = _TABLE.get("dot") or registry.get("dot")
+    xs = tuple(xs)
+    if _value._tracer is not None:  # compile traces the op's expansion, if it has one
+        return [apply(op, *_prev(bias, ws, xs)) for bias, ws in rows]
+    forward = op.forward
+    xd = [*map(_DATA, xs)]
+    nodes = []
+    for bias, ws in rows:
+        prev = _prev(bias, ws, xs)  # the dot op's layout: bias, weights, inputs
+        out = forward(bias.data, *map(_DATA, ws), *xd)
+        if type(out) is not float:
+            nodes.append(apply(op, *prev))  # apply converts the result or reports the breach
+        else:
+            nodes.append(_node(out, prev, op, None))
+    return nodes
+
+
+def _prev(bias: Value, ws: Sequence[Value], xs: tuple[Value, ...]) -> tuple[Value, ...]:
     if len(ws) != len(xs):
         raise ValueError(f"dot_values: {len(ws)} weights but {len(xs)} inputs")
-    prev = (bias, *ws, *xs)  # the dot op's layout: bias, weights, inputs
-    if _value._tracer is not None:
-        return apply(op, *prev)  # compile traces the op's expansion, if it has one
-    out = op.forward(*map(_DATA, prev))  # C-level read of every .data
-    if type(out) is not float:
-        return apply(op, *prev)  # let apply convert the result or report the contract breach
-    return _node(out, prev, op, None)
+    return (bias, *ws, *xs)
 
 
 # The eager backward loop (`_eagerloop`) runs dot nodes with this branch instead of calling

@@ -12,8 +12,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ._dot import dot_values
-from ._value import Value, _lift
+from ._dot import dot_rows, dot_values
+from ._value import Value, _lift, _unary
 
 
 def _values(x: Sequence[Value | float], where: str) -> list[Value]:
@@ -46,7 +46,7 @@ class Neuron(Module):
 
     def _forward(self, xs: list[Value]) -> Value:
         act = dot_values(self.b, self.w, xs)
-        return act.relu() if self.nonlin else act
+        return _unary("relu", act) if self.nonlin else act
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -63,7 +63,9 @@ class Layer(Module):
         xs = _values(x, "Layer input")
         if len(xs) != len(self.neurons[0].w):
             raise ValueError(f"{self!r} takes {len(self.neurons[0].w)} inputs, got {len(xs)}")
-        out = [n._forward(xs) for n in self.neurons]  # inputs checked and lifted once, here
+        # Inputs checked and lifted once, here; their data read once for all the neurons.
+        acts = dot_rows([(n.b, n.w) for n in self.neurons], xs)
+        out = [_unary("relu", a) if n.nonlin else a for n, a in zip(self.neurons, acts)]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
