@@ -148,8 +148,11 @@ def test_numpy_equals_python_on_demo() -> None:
 
 
 @needs_numpy
-@pytest.mark.parametrize("rows", [1, 2, 3, 8, 9, 17, 129])
-@pytest.mark.parametrize("cols", [1, 2, 3, 16, 337])
+@pytest.mark.parametrize(
+    ("rows", "cols"),
+    [(r, c) for r in (1, 2, 3, 8, 9, 17, 129, 1000) for c in (1, 2, 3, 16, 337)]
+    + [(3, 100_000), (20_000, 2)],
+)
 def test_numpy_sums_add_left_to_right(rows: int, cols: int) -> None:
     """The numpy executor's sums against Python's `+=` from 0.0, column by column: numpy adds
     pairwise along an array's fast axis, which would show in the last bits (or in -0.0)."""
@@ -262,6 +265,40 @@ def test_several_outputs_first_is_differentiated() -> None:
 def test_bad_return_is_refused() -> None:
     with pytest.raises(TraceError):
         compile(lambda: 3.0)
+
+
+class CappedOp(Op):
+    """x * 2, refusing inputs over 10 (a domain error, as log's for x <= 0)."""
+
+    name = "capped_c"
+    arity = 1
+
+    def forward(self, x: float) -> float:
+        if x > 10:
+            raise ValueError("capped_c: input over 10")
+        return x * 2
+
+    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+        return (2 * grad,)
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_no_backward_after_a_forward_that_raised(executor: str) -> None:
+    """A forward that fails halfway leaves the program's values half updated: backward must
+    refuse them rather than return gradients mixed from two replays."""
+    with registry.temporary(CappedOp):
+        x = Value(1.0)
+        program = compile(lambda: (x * x).capped_c() * x, executor=executor)
+        assert program.forward() == 2.0
+        x.data = 20.0
+        with pytest.raises(ValueError, match="over 10"):
+            program.forward()
+        with pytest.raises(CompileError, match="forward"):
+            program.backward()
+        x.data = 3.0
+        assert program.forward() == 54.0
+        program.backward()
+        assert x.grad == 54.0  # d(2x^3)/dx at 3
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)

@@ -168,10 +168,10 @@ class Program:
                 raise StaleProgramError(
                     f"op {name!r} was unregistered or overridden since tracing; compile again"
                 )
+        self._ran = False  # until this forward completes: backward needs all of its values
         values = self._runner.forward([v.data for v in self._inputs])
         for check, ra, rb, expected in self._guards:
             if check(_ref(ra, values), _ref(rb, values)) != expected:
-                self._ran = False
                 raise GuardFailedError(
                     "a comparison made while tracing came out differently for these inputs: "
                     "the traced graph may not be what fn would build now; compile again"

@@ -46,18 +46,6 @@ def _elementwise(fn: Any, arrays: list[str]) -> str:
     return f"_np.array(list(map({fn}, {lists})), dtype=_np.float64)"
 
 
-def _reread(name: str, index: str, saved: list[Any]) -> tuple[str, str | None]:
-    """Backward's load of an input that forward read as `V[index]`, and the `_S` slot it reads
-    (None for a slice). A slice of V is a view, free to take again; a gather copies (50 µs for
-    25,600 slots), so backward reads forward's copy from a slot of `_S` instead (V does not
-    change in between), which forward fills only if backward uses it."""
-    if ":" in index:
-        return f"    {name} = V[{index}]", None
-    saved.append(None)
-    slot = f"_S[{len(saved) - 1}]"
-    return f"    {name} = {slot}", slot
-
-
 def _grad_lines(edges: list[list[int]], name: str, ns: dict[str, Any], target: str) -> list[str]:
     width = max(len(e) for e in edges) - 1
     if width == 1:
@@ -83,11 +71,22 @@ def build(plan: Plan) -> _NumpyRunner:
             loads = [("xs", f"_I{k}")]
         else:
             loads = [(f"x{j}", _index(g.inputs[j], ns, f"_i{k}_{j}")) for j in range(g.n_inputs)]
-        rereads = [_reread(name, index, saved) for name, index in loads]
-        back = _backward_group(plan, g, k, tpl, names, ns, [r for r, _ in rereads], variadic)
+        head, body = _backward_group(plan, g, k, tpl, names, ns, variadic)
+        # What backward reads of out and the inputs: a slice of V is a view, free to take
+        # again; a gather copies, so backward reuses the copy forward made, kept in _S (V does
+        # not change in between: backward runs only after a forward that completed).
+        reloads, saves = [], {}
+        for name, index in [("out", f"{s}:{s + n}"), *loads]:
+            if not re.search(rf"\b{name}\b", "\n".join(body)):
+                continue
+            if ":" not in index:
+                saves[name] = f"_S[{len(saved)}]"
+                saved.append(None)
+            reloads.append(f"    {name} = {saves.get(name, f'V[{index}]')}")
+        bwd[1:1] = [*head, *reloads, *body]
         fwd.append(f"    # {g.op.name} x {n}")
-        for (name, index), (reread, slot) in zip(loads, rereads):
-            save = f"{slot} = " if slot and reread in back else ""  # backward reads the copy
+        for name, index in loads:
+            save = f"{saves[name]} = " if name in saves else ""
             fwd.append(f"    {name} = {save}V[{index}]")
         expr = None
         if tpl is not None and tpl.forward is not None:
@@ -100,7 +99,6 @@ def build(plan: Plan) -> _NumpyRunner:
             else:
                 expr = _elementwise(f"_f{k}", cols)
         fwd.append(f"    V[{s}:{s + n}] = {expr}")
-        bwd[1:1] = back
     if plan.inputs:
         bwd += _grad_lines([plan.grad_edges(v) for v in plan.inputs], "_leaf", ns, "grads")
         bwd.append("    return grads.tolist()")
@@ -119,43 +117,36 @@ def _backward_group(
     tpl: Any,
     names: dict[str, str],
     ns: dict[str, Any],
-    gathers: list[str],
     variadic: bool,
-) -> list[str]:
-    n, s = len(g.nodes), g.start
-    lines = [f"    # d {g.op.name} x {n}"]
-    lines += _grad_lines([plan.grad_edges(v) for v in g.nodes], f"_e{k}", ns, "g")
-    loads = [f"    out = V[{s}:{s + n}]", *gathers]
+) -> tuple[list[str], list[str]]:
+    """Group k's backward: the lines that sum its nodes' gradients into `g`, then the lines that
+    write its edges from `g`, `out` and the inputs (`x0`, ... or `xs`), which the caller loads."""
+    n = len(g.nodes)
+    head = [f"    # d {g.op.name} x {n}"]
+    head += _grad_lines([plan.grad_edges(v) for v in g.nodes], f"_e{k}", ns, "g")
     if variadic:
-        body = _variadic_backward(g, k, tpl, names, ns)
-        return [*lines, *_used(loads, body), *body]
+        return head, _variadic_backward(g, k, tpl, names, ns)
     cols = [f"x{j}" for j in range(g.n_inputs)]
     exprs: list[str | None] = [None] * g.n_inputs
     if tpl is not None and tpl.backward is not None:
         for j in range(g.n_inputs):
             exprs[j] = np_expr(tpl.backward[j].format(**names), {*cols, "out", "g"}, ns)
+    body = []
     if all(e is not None for e in exprs):
-        body = []
         for j, expr in enumerate(exprs):
             a, b = g.edges(j)
             body.append(f"    E[{a}:{b}] = {expr}")
-        return [*lines, *_used(loads, body), *body]
-    lines += loads
+        return head, body
     fn = partial(g.op.backward, **g.params) if g.params else g.op.backward
     ns[f"_b{k}"], ns[f"_op{k}"] = fn, g.op
     arrays = ["g", "out", *cols]
     lists = ", ".join(f"{a}.tolist()" for a in arrays)
-    lines.append(f"    R = _check(list(map(_b{k}, {lists})), {g.n_inputs}, _op{k})")
-    lines.append("    C = _np.array(R, dtype=_np.float64).reshape(len(R), -1).T")
+    body.append(f"    R = _check(list(map(_b{k}, {lists})), {g.n_inputs}, _op{k})")
+    body.append("    C = _np.array(R, dtype=_np.float64).reshape(len(R), -1).T")
     for j in range(g.n_inputs):
         a, b = g.edges(j)
-        lines.append(f"    E[{a}:{b}] = C[{j}]")
-    return lines
-
-
-def _used(loads: list[str], body: list[str]) -> list[str]:
-    """The `name = ...` loads that `body` reads (a gather of 25,600 slots costs 50 µs)."""
-    return [line for line in loads if re.search(rf"\b{line.split()[0]}\b", "\n".join(body))]
+        body.append(f"    E[{a}:{b}] = C[{j}]")
+    return head, body
 
 
 def _variadic_backward(
