@@ -18,7 +18,7 @@ from ._value import _DATA, _TABLE, Value, _lift, _node
 # Specs of op objects applied directly without being registered (an op may use a private op in
 # its own backward), by id; each entry holds its op, so that the id is not reused while cached.
 _adhoc_specs: dict[int, tuple[Any, OpSpec]] = {}
-_ADHOC_MAX = 256  # an op that makes a new private op per call must not grow this forever
+_ADHOC_MAX = 256  # an op that makes a new private op per call must not grow it forever
 
 
 def spec_of(op: Any) -> OpSpec:
@@ -29,7 +29,7 @@ def spec_of(op: Any) -> OpSpec:
     cached = _adhoc_specs.get(id(op))
     if cached is None or cached[0] is not op:
         if len(_adhoc_specs) >= _ADHOC_MAX:
-            _adhoc_specs.clear()  # validating again is cheap next to holding every op forever
+            del _adhoc_specs[next(iter(_adhoc_specs))]  # the oldest entry
         cached = (op, validate_op(op, None)[1])
         _adhoc_specs[id(op)] = cached
     return cached[1]

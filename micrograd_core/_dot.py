@@ -1,4 +1,5 @@
-"""`dot_values(b, ws, xs)`: a neuron's weighted sum `b + w0*x0 + w1*x1 + ...` as one node.
+"""`dot_values(b, ws, xs)`: a neuron's weighted sum `b + w0*x0 + w1*x1 + ...` as one node
+(`dot_rows`: a layer's, one node per neuron).
 
 A neuron's `w_i * x_i` terms were most of an MLP's graph, and eager mode pays per node (creating
 it, sorting it, running its backward, and the cyclic GC scanning it). The builtin `dot` op makes
@@ -28,16 +29,16 @@ def dot_values(bias: Value, ws: Sequence[Value], xs: Sequence[Value]) -> Value:
 
 def dot_rows(rows: Sequence[tuple[Value, Sequence[Value]]], xs: Sequence[Value]) -> list[Value]:
     """One `dot` node per (bias, weights) row, all over the same inputs `xs`: a layer's
-    weighted sums. The inputs' data is read once for every row, not once per neuron."""
+    weighted sums. The inputs' data is read once for all the rows."""
     op = _TABLE.get("dot") or registry.get("dot")
     xs = tuple(xs)
     if _value._tracer is not None:  # compile traces the op's expansion, if it has one
-        return [apply(op, *_prev(bias, ws, xs)) for bias, ws in rows]
+        return [apply(op, *_dot_inputs(bias, ws, xs)) for bias, ws in rows]
     forward = op.forward
     xd = [*map(_DATA, xs)]
     nodes = []
     for bias, ws in rows:
-        prev = _prev(bias, ws, xs)  # the dot op's layout: bias, weights, inputs
+        prev = _dot_inputs(bias, ws, xs)  # the dot op's layout: bias, weights, inputs
         out = forward(bias.data, *map(_DATA, ws), *xd)
         if type(out) is not float:
             nodes.append(apply(op, *prev))  # apply converts the result or reports the breach
@@ -46,9 +47,9 @@ def dot_rows(rows: Sequence[tuple[Value, Sequence[Value]]], xs: Sequence[Value])
     return nodes
 
 
-def _prev(bias: Value, ws: Sequence[Value], xs: tuple[Value, ...]) -> tuple[Value, ...]:
+def _dot_inputs(bias: Value, ws: Sequence[Value], xs: tuple[Value, ...]) -> tuple[Value, ...]:
     if len(ws) != len(xs):
-        raise ValueError(f"dot_values: {len(ws)} weights but {len(xs)} inputs")
+        raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
     return (bias, *ws, *xs)
 
 

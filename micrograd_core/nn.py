@@ -12,13 +12,20 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ._dot import dot_rows, dot_values
+from ._dot import dot_rows
 from ._value import Value, _lift, _unary
 
 
 def _values(x: Sequence[Value | float], where: str) -> list[Value]:
     """The inputs as Values (numbers become constant leaves)."""
     return [v if isinstance(v, Value) else _lift(v, where, i) for i, v in enumerate(x)]
+
+
+def _activations(neurons: Sequence[Neuron], xs: list[Value]) -> list[Value]:
+    """Each neuron on the same inputs: its weighted sum (a `dot` node), then relu unless it is
+    linear. One pass for a whole layer, which reads the inputs' data once."""
+    acts = dot_rows([(n.b, n.w) for n in neurons], xs)
+    return [_unary("relu", a) if n.nonlin else a for n, a in zip(neurons, acts)]
 
 
 class Module:
@@ -42,11 +49,7 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} takes {len(self.w)} inputs, got {len(x)}")
-        return self._forward(_values(x, "Neuron input"))
-
-    def _forward(self, xs: list[Value]) -> Value:
-        act = dot_values(self.b, self.w, xs)
-        return _unary("relu", act) if self.nonlin else act
+        return _activations([self], _values(x, "Neuron input"))[0]
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -63,9 +66,7 @@ class Layer(Module):
         xs = _values(x, "Layer input")
         if len(xs) != len(self.neurons[0].w):
             raise ValueError(f"{self!r} takes {len(self.neurons[0].w)} inputs, got {len(xs)}")
-        # Inputs checked and lifted once, here; their data read once for all the neurons.
-        acts = dot_rows([(n.b, n.w) for n in self.neurons], xs)
-        out = [_unary("relu", a) if n.nonlin else a for n, a in zip(self.neurons, acts)]
+        out = _activations(self.neurons, xs)  # inputs checked and lifted once, here
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
