@@ -7,6 +7,11 @@ its 100-step run, which gives the final loss, runs with the collector moved out 
 `--full` times all 100 steps of every configuration; `--quick` cuts everything down for a smoke
 test (its losses are not the 100-step ones). Then the scaling benchmark (`benchmarks.scaling`).
 
+The engines take turns: all of them are started first, then run in rounds (by default 8; one
+step of micrograd with its default GC and an eighth of every other run per round), so that each
+samples the same stretches of a shared host's changing load. Each "x vs micrograd" is the median
+over rounds of the ratio within a round, shown with the range of those ratios.
+
 All engines run pinned to one and the same CPU (children inherit the affinity), so that no
 engine is timed on a quieter core than another. On a shared VM the cores are not equally
 disturbed (here, pure-Python arithmetic ran up to 1.7x slower on one core than on the other,
@@ -23,6 +28,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import timeit
 from itertools import repeat
 from operator import mul
@@ -31,14 +37,58 @@ from typing import Any
 REFERENCE_FINAL_LOSS = 0.012987382767846806  # micrograd 0.1.0, 100 steps, from issue 4
 
 
-def _run(engine: str, gc_mode: str, steps: int) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "benchmarks.workload", engine, gc_mode, str(steps)]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=root, check=False)
-    if out.returncode != 0:
-        return {"missing": f"failed: {out.stderr.strip().splitlines()[-1:]}"}
-    result: dict[str, Any] = json.loads(out.stdout)
-    return result
+class _Engine:
+    """One engine's subprocess (`benchmarks.workload.serve`), asked for a few steps at a time."""
+
+    def __init__(self, engine: str, gc_mode: str, steps: int) -> None:
+        cmd = [sys.executable, "-m", "benchmarks.workload", engine, gc_mode, str(steps)]
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # read only if the engine fails
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=root,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+        )
+        first = self._line()  # the setup (and, compiled, the compile) runs alone
+        self.failed: dict[str, Any] | None = None
+        if first != "ready":
+            self.failed = json.loads(first) if first.startswith("{") else self._failure()
+
+    def _line(self) -> str:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.readline().strip()
+
+    def _failure(self) -> dict[str, Any]:
+        self.proc.kill()
+        self.stderr.seek(0)
+        return {"missing": f"failed: {self.stderr.read().strip().splitlines()[-1:]}"}
+
+    def steps(self, n: int) -> None:
+        if self.failed is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(f"{n}\n")
+            self.proc.stdin.flush()
+            if self._line() != "done":
+                self.failed = self._failure()
+
+    def result(self) -> dict[str, Any]:
+        if self.failed is not None:
+            return self.failed
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        line = self._line()
+        if self.proc.wait() != 0 or not line.startswith("{"):
+            return self._failure()
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+
+def _split(n: int, rounds: int) -> list[int]:
+    """n steps as `rounds` near-equal parts, larger ones first."""
+    return [n // rounds + (r < n % rounds) for r in range(rounds)]
 
 
 def _probe() -> None:
@@ -105,10 +155,22 @@ def main(argv: list[str] | None = None) -> int:
         ("micrograd-core compiled (python)", "compiled", "default", steps),
         ("micrograd-core compiled (numpy)", "compiled-numpy", "default", steps),
     ]
-    results = []
+    # Every engine runs in its own process, started (and, compiled, compiled) one at a time;
+    # then they take turns, a round at a time, so that every engine's steps sample the same
+    # stretches of the host's changing load, and each ratio is taken within one round.
+    engines = []
     for label, engine, gc_mode, n in configs:
-        print(f"  running {label}, GC {gc_mode}, {n} steps ...", file=sys.stderr, flush=True)
-        results.append((label, gc_mode, _run(engine, gc_mode, n)))
+        print(f"  starting {label}, GC {gc_mode} ...", file=sys.stderr, flush=True)
+        engines.append(_Engine(engine, gc_mode, n))
+    rounds = mg_default_steps
+    print(f"  running {rounds} rounds ...", file=sys.stderr, flush=True)
+    for r in range(rounds):
+        for (_, _, _, n), e in zip(configs, engines):
+            e.steps(_split(n, rounds)[r])
+    results = [(label, gc_mode, e.result()) for (label, _, gc_mode, _), e in zip(configs, engines)]
+    for (_, _, _, n), (_, _, r) in zip(configs, results):
+        if "times" in r:
+            r["rounds"] = _split(n, rounds)
     _table(results, steps)
     if not args.no_scaling:
         from .scaling import main as scaling_main
@@ -117,14 +179,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _per_round(r: dict[str, Any]) -> list[float]:
+    """The median step time of each round."""
+    medians, i = [], 0
+    for n in r["rounds"]:
+        medians.append(statistics.median(r["times"][i : i + n]))
+        i += n
+    return medians
+
+
+def _ratio(reference: list[float] | None, mine: list[float]) -> str:
+    """How many times faster than `reference`: the median over rounds of the ratio within each
+    round, and the range of those ratios."""
+    if not reference:
+        return "-"
+    ratios = sorted(a / b for a, b in zip(reference, mine))
+    if len(ratios) == 1:
+        return f"{ratios[0]:.1f}x"
+    return f"{statistics.median(ratios):.1f}x ({ratios[0]:.0f}-{ratios[-1]:.0f})"
+
+
 def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int) -> None:
-    med = {
-        (label, gc_mode): statistics.median(r["times"])
-        for label, gc_mode, r in results
-        if "times" in r
-    }
-    mg_default = med.get(("micrograd 0.1.0", "default"))
-    mg_out = med.get(("micrograd 0.1.0", "out"))
+    rounds = {(label, gc_mode): _per_round(r) for label, gc_mode, r in results if "times" in r}
+    mg_default = rounds.get(("micrograd 0.1.0", "default"))
+    mg_out = rounds.get(("micrograd 0.1.0", "out"))
     head = (
         "| engine | GC | s/step | x vs micrograd (default GC) | x vs micrograd (GC out) "
         "| nodes/step | peak RSS | bytes/node | final loss |"
@@ -136,19 +214,22 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int) -> None:
         if "times" not in r:
             print(f"| {label} | {gc_mode} | {r.get('missing', 'not run')} |||||||")
             continue
-        s = med[(label, gc_mode)]
+        s = statistics.median(r["times"])
         collect = f" (+{statistics.median(r['collects']):.3f} collect)" if r["collects"] else ""
-        vs_default = f"{mg_default / s:.1f}x" if mg_default else "-"
-        vs_out = f"{mg_out / s:.1f}x" if mg_out else "-"
+        mine = rounds[(label, gc_mode)]
         full = r["steps"] == steps
         loss = f"{r['losses'][-1]:.17g}" if full else f"({r['steps']} steps only)"
         if full:
             final[f"{label}, GC {gc_mode}"] = r["losses"][-1]
         print(
-            f"| {label} | {gc_mode} | {s:.4f}{collect} | {vs_default} | {vs_out} "
-            f"| {r['nodes']:,} | {r['peak_rss_kib'] / 1024:.0f} MiB "
+            f"| {label} | {gc_mode} | {s:.4f}{collect} | {_ratio(mg_default, mine)} "
+            f"| {_ratio(mg_out, mine)} | {r['nodes']:,} | {r['peak_rss_kib'] / 1024:.0f} MiB "
             f"| {r['bytes_per_node']:.0f} | {loss} |"
         )
+    print(
+        f"\nx vs micrograd: the median over {len(mg_default or [0])} rounds of the ratio within "
+        "each round (engines take turns), with the range of those ratios."
+    )
     compile_s = [r["compile_seconds"] for _, _, r in results if r.get("compile_seconds")]
     if compile_s:
         print(f"\ntrace + compile of the demo graph: {', '.join(f'{c:.2f} s' for c in compile_s)}")

@@ -1,6 +1,7 @@
 """One engine on micrograd's demo workload, run in its own process and reported as JSON.
 
-`python -m benchmarks.workload ENGINE GC STEPS` with ENGINE one of `micrograd`, `eager`,
+`python -m benchmarks.workload ENGINE GC STEPS` (driven by `benchmarks.run` through a pipe: see
+`serve`) with ENGINE one of `micrograd`, `eager`,
 `compiled`, `compiled-numpy` and GC `default` (the cyclic collector runs whenever it wants,
 inside the timed step) or `out` (collector disabled during the step, `gc.collect()` after it,
 timed separately). Each step is: build the loss (or replay it), zero_grad, backward, SGD
@@ -74,76 +75,107 @@ def _core_setup(engine: str) -> tuple[Callable[[], Any], list[Any], Callable[[An
     return program, [model, program], lambda r: program.nodes
 
 
-def run(engine: str, gc_mode: str, steps: int) -> dict[str, Any]:
-    if engine == "micrograd":
-        try:
-            loss_fn, objs, count = _micrograd_setup()
-        except ImportError:
-            return {"missing": "micrograd is not installed: pip install -e '.[bench]'"}
-    else:
-        loss_fn, objs, count = _core_setup(engine)
-    model = objs[0]
-    compiled = engine.startswith("compiled")
-    times: list[float] = []
-    collects: list[float] = []
-    losses: list[float] = []
-    nodes = 0
-    for k in range(steps):
-        if gc_mode == "out":
+class Run:
+    """One engine's 100-step training run, executed a few steps at a time (`steps(n)`), so that
+    the runner can interleave engines: each engine's steps then sample the same moments of a
+    noisy host as the others'."""
+
+    def __init__(self, engine: str, gc_mode: str, steps: int) -> None:
+        self.engine, self.gc_mode, self.total = engine, gc_mode, steps
+        if engine == "micrograd":
+            self.loss_fn, objs, self.count = _micrograd_setup()  # ImportError without it
+        else:
+            self.loss_fn, objs, self.count = _core_setup(engine)
+        self.model = objs[0]
+        self.compiled = engine.startswith("compiled")
+        self.times: list[float] = []
+        self.collects: list[float] = []
+        self.losses: list[float] = []
+        self.nodes = 0
+
+    def steps(self, n: int) -> None:
+        """The next `n` steps of micrograd's demo loop: loss, zero_grad, backward, SGD update."""
+        for k in range(len(self.times), min(len(self.times) + n, self.total)):
+            self._step(k)
+
+    def _step(self, k: int) -> None:
+        model, out = self.model, self.gc_mode == "out"
+        if out:
             gc.disable()
         t0 = time.process_time()
-        if compiled:
-            value = loss_fn.forward()
+        if self.compiled:
+            value = self.loss_fn.forward()
             model.zero_grad()
-            loss_fn.backward()
+            self.loss_fn.backward()
         else:
-            total = loss_fn()
+            total = self.loss_fn()
             model.zero_grad()
             total.backward()
             value = total.data
-        rate = 1.0 - 0.9 * k / steps
+        rate = 1.0 - 0.9 * k / self.total
         for p in model.parameters():
             p.data -= rate * p.grad
-        times.append(time.process_time() - t0)
-        losses.append(value)
+        self.times.append(time.process_time() - t0)
+        self.losses.append(value)
         if k == 0:
-            nodes = count(None if compiled else total)
-        if gc_mode == "out":
-            if not compiled:
+            self.nodes = self.count(None if self.compiled else total)
+        if out:
+            if not self.compiled:
                 del total
             t1 = time.process_time()
             gc.collect()
-            collects.append(time.process_time() - t1)
+            self.collects.append(time.process_time() - t1)
             gc.enable()
-    peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Memory per node: bytes allocated while building one step's graph (or compiling it).
-    gc.collect()
-    tracemalloc.start()
-    if compiled:
-        from micrograd_core import compile as compile_fn
-        from micrograd_core.demo import demo_loss
 
-        X, y = make_moons(100, 0.1, SEED)
-        keep: Any = compile_fn(lambda: demo_loss(model, X, y)[0], executor=loss_fn.executor)
-    else:
-        keep = loss_fn()
-    traced = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    del keep
-    return {
-        "engine": engine,
-        "gc": gc_mode,
-        "steps": steps,
-        "times": times,
-        "collects": collects,
-        "losses": losses,
-        "nodes": nodes,
-        "peak_rss_kib": peak_rss_kib,
-        "bytes_per_node": traced / max(nodes, 1),
-        "compile_seconds": getattr(_core_setup, "compile_seconds", None),
-    }
+    def result(self) -> dict[str, Any]:
+        """The timings, losses and memory figures (after the steps)."""
+        peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # Memory per node: bytes allocated while building one step's graph (or compiling it).
+        gc.collect()
+        tracemalloc.start()
+        if self.compiled:
+            from micrograd_core import compile as compile_fn
+            from micrograd_core.demo import demo_loss
+
+            X, y = make_moons(100, 0.1, SEED)
+            model, executor = self.model, self.loss_fn.executor
+            keep: Any = compile_fn(lambda: demo_loss(model, X, y)[0], executor=executor)
+        else:
+            keep = self.loss_fn()
+        traced = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del keep
+        return {
+            "engine": self.engine,
+            "gc": self.gc_mode,
+            "steps": len(self.times),
+            "times": self.times,
+            "collects": self.collects,
+            "losses": self.losses,
+            "nodes": self.nodes,
+            "peak_rss_kib": peak_rss_kib,
+            "bytes_per_node": traced / max(self.nodes, 1),
+            "compile_seconds": getattr(_core_setup, "compile_seconds", None),
+        }
+
+
+MISSING = "micrograd is not installed: pip install -e '.[bench]'"
+
+
+def serve(engine: str, gc_mode: str, steps: int) -> None:
+    """The runner's side of the pipe: print `ready` (or a JSON `missing` line), then for each
+    line `n` read, run the next n steps and print `done`; at end of input print the result."""
+    try:
+        run = Run(engine, gc_mode, steps)
+    except ImportError:
+        print(json.dumps({"missing": MISSING}), flush=True)
+        return
+    print("ready", flush=True)
+    for line in sys.stdin:
+        run.steps(int(line))
+        print("done", flush=True)
+    print(json.dumps(run.result()), flush=True)
 
 
 if __name__ == "__main__":
-    engine, gc_mode, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    print(json.dumps(run(engine, gc_mode, steps)))
+    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))

@@ -1,0 +1,32 @@
+"""`python -m benchmarks --quick` runs every engine through the runner's pipe and prints the table
+(a smoke test: the figures themselves are the benchmark's business, not the tests')."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_prints_every_engine_with_one_final_loss() -> None:
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--no-scaling", "--cpu", "-1"]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert out.returncode == 0, out.stderr
+    rows = {}
+    for line in out.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| micrograd") and len(cells) == 9:
+            rows[(cells[0], cells[1])] = cells
+    engines = ["eager", "compiled (python)", "compiled (numpy)"]
+    for engine, gc_mode in [(e, "default") for e in engines] + [("eager", "out")]:
+        cells = rows[(f"micrograd-core {engine}", gc_mode)]
+        assert float(cells[2].split()[0]) > 0  # s/step
+        assert int(cells[5].replace(",", "")) > 1000  # nodes per step
+    losses = {rows[k][8] for k in rows if k[0].startswith("micrograd-core")}
+    assert len(losses) == 1 and re.fullmatch(r"0\.\d+", losses.pop())  # every mode, one loss
+    if ("micrograd 0.1.0", "default") in rows:  # the `bench` extra is installed
+        assert "MISMATCH" not in out.stdout
+        assert re.search(r"\| [\d.]+x \(\d+-\d+\) \|", out.stdout)  # ratios with their range
