@@ -358,3 +358,22 @@ def test_output_that_is_an_input(executor: str) -> None:
     assert program.forward() == 2.0
     program.backward()
     assert x.grad == 1.0
+
+
+def test_compile_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """compile pauses the cyclic collector while it traces, and restores it, even on error."""
+    import gc
+
+    x = Value(2.0)
+    assert gc.isenabled()
+    compile(lambda: x * x)
+    assert gc.isenabled()
+    with pytest.raises(TraceError):
+        compile(lambda: x * float(x))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        compile(lambda: x * x)
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()
