@@ -60,7 +60,8 @@ def _dot_inputs(bias: Value, ws: Sequence[Value], xs: tuple[Value, ...]) -> tupl
 # of one node's parents gets its contributions in the same order in both modes (`op.backward`'s
 # list, used for create_graph, is in input order: for such a Value its last bits may differ).
 # It is used only for a registered `dot` op that passes `follows_the_rule` (an override with
-# other semantics keeps its own backward).
+# other semantics keeps its own backward). It knows dot by name: the general form, a backward
+# template over blocks of an op's inputs, would be a template dialect that only dot uses today.
 EAGER_BRANCH = [
     "            g = node.grad",
     "            prev = node._prev",
