@@ -1,14 +1,14 @@
 """One engine on micrograd's demo workload, run in its own process and reported as JSON.
 
-`python -m benchmarks.workload ENGINE GC STEPS` (driven by `benchmarks.run` through a pipe: see
-`serve`) with ENGINE one of `micrograd`, `eager`,
-`compiled`, `compiled-numpy` and GC `default` (the cyclic collector runs whenever it wants,
-inside the timed step) or `out` (collector disabled during the step, `gc.collect()` after it,
-timed separately). Each step is: build the loss (or replay it), zero_grad, backward, SGD
-update, exactly micrograd's demo loop. Times are CPU seconds (`time.process_time`), which a
-busy shared machine disturbs much less than wall time. Data comes from
-`micrograd_core.datasets.make_moons`; `random.seed(seed)` gives both libraries' MLPs the same
-initial weights.
+`python -m benchmarks.workload ENGINE GC STEPS`, driven by `benchmarks.run` through a pipe (see
+`serve`; not meant to be run by hand: it waits for its orders on stdin), with ENGINE one of
+`micrograd`, `eager`, `compiled`, `compiled-numpy` and GC `default` (the cyclic collector runs
+whenever it wants, inside the timed step) or `out` (collector disabled during the step,
+`gc.collect()` after it, timed separately). Each step is: build the loss (or replay it),
+zero_grad, backward, SGD update, exactly micrograd's demo loop. Times are CPU seconds
+(`time.process_time`), which a busy shared machine disturbs much less than wall time. Data
+comes from `micrograd_core.datasets.make_moons`; `random.seed(SEED)` gives both libraries' MLPs
+the same initial weights.
 """
 
 from __future__ import annotations

@@ -30,3 +30,4 @@ def test_quick_benchmark_prints_every_engine_with_one_final_loss() -> None:
     if ("micrograd 0.1.0", "default") in rows:  # the `bench` extra is installed
         assert "MISMATCH" not in out.stdout
         assert re.search(r"\| [\d.]+x \(\d+-\d+\) \|", out.stdout)  # ratios with their range
+        assert re.search(r"pure-Python floor: .* [\d.]+ ms", out.stdout)
