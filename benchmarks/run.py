@@ -19,8 +19,9 @@ the ratio within a round, shown with the range of those ratios. Step times are C
 All engines run pinned to one and the same CPU (children inherit the affinity), so that no
 engine is timed on a quieter core than another. On a shared VM the cores are not equally
 disturbed (here, pure-Python arithmetic ran up to 1.7x slower on one core than on the other,
-micrograd's GC-bound step about 5% slower), so by default the CPU is the one that runs a short
-probe fastest; `--cpu N` picks it, `--cpu -1` does not pin.
+micrograd's GC-bound step about 5% slower), so by default the CPU is the one that runs the
+pure-Python floor's multiply-adds (`_Floor`) fastest; `--cpu N` picks it, `--cpu -1` does not
+pin.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import timeit
-from itertools import repeat
+from collections.abc import Callable
 from operator import mul
 from typing import Any
 
@@ -109,9 +110,13 @@ class _Floor:
         self.b = [rng.uniform(-1, 1) for _ in range(self.TERMS)]
         self.times: list[float] = []
 
-    def measure(self) -> None:
+    def time(self) -> float:
+        """Seconds for the step's multiply-adds, the best of 5."""
         a, b = self.a, self.b
-        self.times.append(min(timeit.repeat(lambda: sum(map(mul, a, b)), number=1, repeat=5)))
+        return min(timeit.repeat(lambda: sum(map(mul, a, b)), number=1, repeat=5))
+
+    def measure(self) -> None:
+        self.times.append(self.time())
 
     def report(self, micrograd: list[float]) -> str:
         t = statistics.median(self.times)
@@ -128,13 +133,9 @@ def _split(n: int, rounds: int) -> list[int]:
     return [n // rounds + (r < n % rounds) for r in range(rounds)]
 
 
-def _probe() -> None:
-    xs = list(map(float, range(200_000)))
-    sum(map(mul, xs, repeat(1.5)))
-
-
-def _pin(cpu: int | None) -> str:
-    """Pin this process (and so every engine's subprocess) to one CPU; say which and why."""
+def _pin(cpu: int | None, probe: Callable[[], float]) -> str:
+    """Pin this process (and so every engine's subprocess) to one CPU; say which and why.
+    `probe` times a short compute-bound run on the current CPU."""
     if cpu == -1 or not hasattr(os, "sched_setaffinity"):
         return "not pinned to a CPU"
     allowed = sorted(os.sched_getaffinity(0))
@@ -143,14 +144,14 @@ def _pin(cpu: int | None) -> str:
         return f"pinned to CPU {cpu} (--cpu)"
     if len(allowed) < 2:
         return f"on CPU {allowed[0]}, the only one allowed"
-    probe: dict[int, list[float]] = {c: [] for c in allowed}
+    timings: dict[int, list[float]] = {c: [] for c in allowed}
     for _ in range(3):  # interleaved, so a passing disturbance does not decide alone
         for c in allowed:
             os.sched_setaffinity(0, {c})
-            probe[c].append(min(timeit.repeat(_probe, number=1, repeat=3)))
-    best = min(allowed, key=lambda c: min(probe[c]))
+            timings[c].append(probe())
+    best = min(allowed, key=lambda c: min(timings[c]))
     os.sched_setaffinity(0, {best})
-    times = ", ".join(f"CPU {c} {min(t) * 1e3:.1f} ms" for c, t in probe.items())
+    times = ", ".join(f"CPU {c} {min(t) * 1e3:.1f} ms" for c, t in timings.items())
     return f"pinned to CPU {best}, the quickest on a probe ({times})"
 
 
@@ -182,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     mg_default_steps = 3 if args.quick else (100 if args.full else 8)
 
     print(f"machine: {_machine()}")
-    print(f"CPU: {_pin(args.cpu)}")
+    floor = _Floor()
+    print(f"CPU: {_pin(args.cpu, floor.time)}")
     print(f"workload: micrograd's demo, {steps} SGD steps; times are CPU s/step, medians\n")
     configs = [
         ("micrograd 0.1.0", "micrograd", "default", mg_default_steps),
@@ -201,19 +203,16 @@ def main(argv: list[str] | None = None) -> int:
         engines.append(_Engine(engine, gc_mode, n))
     rounds = mg_default_steps
     print(f"  running {rounds} rounds ...", file=sys.stderr, flush=True)
-    floor = _Floor()
+    parts = [_split(n, rounds) for *_, n in configs]  # each engine's steps per round
     for r in range(rounds):
-        for (_, _, _, n), e in zip(configs, engines):
-            e.steps(_split(n, rounds)[r])
+        for e, part in zip(engines, parts):
+            e.steps(part[r])
         floor.measure()
     results = [(label, gc_mode, e.result()) for (label, _, gc_mode, _), e in zip(configs, engines)]
-    for (_, _, _, n), (_, _, r) in zip(configs, results):
+    for (_, _, r), part in zip(results, parts):
         if "times" in r:
-            r["rounds"] = _split(n, rounds)
-    _table(results, steps)
-    mg_default = results[0][2]
-    if "times" in mg_default:
-        print(floor.report(_per_round(mg_default)))
+            r["rounds"] = part
+    _table(results, steps, floor)
     if not args.no_scaling:
         from .scaling import main as scaling_main
 
@@ -245,7 +244,7 @@ def _short(x: float) -> str:
     return f"{x:.1f}" if x < 10 else f"{x:.0f}"
 
 
-def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int) -> None:
+def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _Floor) -> None:
     rounds = {(label, gc_mode): _per_round(r) for label, gc_mode, r in results if "times" in r}
     mg_default = rounds.get(("micrograd 0.1.0", "default"))
     mg_out = rounds.get(("micrograd 0.1.0", "out"))
@@ -298,3 +297,5 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int) -> None:
         if steps == 100:
             print(f"  issue 4 quotes {ISSUE_FINAL_LOSS!r}, from other data (docs/performance.md)")
     print()
+    if mg_default:
+        print(floor.report(mg_default))
