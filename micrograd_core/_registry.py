@@ -241,23 +241,24 @@ class Registry:
             if e is not keeper and e.origin != keeper.origin:
                 self._fail(DuplicateOpError(name, str(keeper.origin), str(e.origin)))
         if keeper is not current:
-            keeper.overridden = current
-            self._entries[name] = keeper
-            self.table[name] = keeper.op
+            self._install(keeper, current)
 
-    def _commit(self, entries: list[_Entry]) -> None:
-        staged: dict[str, _Entry] = {}
-        for e in entries:
-            name = e.spec.name
-            current = staged.get(name) or self._entries.get(name)
-            if current is not None and not e.override:
-                raise DuplicateOpError(name, str(current.origin), str(e.origin))
-            if current is not None and current.override and current.origin != e.origin:
-                raise DuplicateOpError(name, str(current.origin), str(e.origin))
-            e.overridden = current
-            staged[name] = e
-        self._entries.update(staged)
-        self.table.update({name: e.op for name, e in staged.items()})
+    def _commit(self, e: _Entry) -> None:
+        """Give one op its name now (`register`), raising on a clash; plugins' ops are settled
+        together instead (`_settle`)."""
+        name = e.spec.name
+        current = self._entries.get(name)
+        if current is not None and not e.override:
+            raise DuplicateOpError(name, str(current.origin), str(e.origin))
+        if current is not None and current.override and current.origin != e.origin:
+            raise DuplicateOpError(name, str(current.origin), str(e.origin))
+        self._install(e, current)
+
+    def _install(self, e: _Entry, current: _Entry | None) -> None:
+        """`e` takes its name over `current` (which `unregister` brings back)."""
+        e.overridden = current
+        self._entries[e.spec.name] = e
+        self.table[e.spec.name] = e.op
 
     def _fail(self, exc: MicrogradError) -> None:
         if _env_flag(ENV_STRICT):
@@ -270,7 +271,7 @@ class Registry:
         """Register one op (class or instance) now; raises on any problem. Returns the op."""
         self.ensure_loaded()
         op, spec = validate_op(op, plugin)
-        self._commit([_Entry(op, spec, Origin(plugin), override)])
+        self._commit(_Entry(op, spec, Origin(plugin), override))
         return op
 
     def unregister(self, name: str) -> Any:
