@@ -14,13 +14,13 @@ from .._template import Template, template_of
 from ._plan import Group
 
 
-def _contiguous(idx: list[int]) -> bool:
+def contiguous(idx: list[int]) -> bool:
     return idx == list(range(idx[0], idx[0] + len(idx)))
 
 
 def gather(idx: list[int], array: str, ns: dict[str, Any], name: str) -> str:
     """Source reading the slots `idx` of `array` as a sequence: a slice when contiguous."""
-    if _contiguous(idx):
+    if contiguous(idx):
         return f"{array}[{idx[0]}:{idx[0] + len(idx)}]"
     _bind(ns, name, itemgetter(*idx))
     return f"{name}({array})"
@@ -36,7 +36,7 @@ def _bind(ns: dict[str, Any], name: str, value: Any) -> None:
 
 def getter(idx: list[int]) -> Any:
     """A callable reading slots `idx` of a list as a sequence (of any length, even one)."""
-    if _contiguous(idx):
+    if contiguous(idx):
         return itemgetter(slice(idx[0], idx[0] + len(idx)))
     return itemgetter(*idx)
 

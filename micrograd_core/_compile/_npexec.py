@@ -17,7 +17,7 @@ import numpy as np
 
 from .._apply import spec_of
 from ._codegen import check as _check
-from ._codegen import holes, template
+from ._codegen import contiguous, holes, template
 from ._exprs import np_expr
 from ._plan import Group, Plan
 
@@ -34,9 +34,8 @@ def _seqsum(rows: Any) -> Any:
 
 
 def _index(idx: list[int], ns: dict[str, Any], name: str) -> str:
-    first = idx[0]
-    if idx == list(range(first, first + len(idx))):
-        return f"{first}:{first + len(idx)}"
+    if contiguous(idx):
+        return f"{idx[0]}:{idx[0] + len(idx)}"
     ns[name] = np.asarray(idx, dtype=np.intp)
     return name
 
