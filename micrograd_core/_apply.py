@@ -48,6 +48,30 @@ def _own_expand(op: Any) -> bool:
     return len(owners) == 1
 
 
+def call_problem(
+    spec: OpSpec, n_inputs: int, params: dict[str, Any]
+) -> tuple[type[ArityError] | type[ParamError], str] | None:
+    """What is wrong with calling an op of `spec` on `n_inputs` inputs and `params`, as the
+    error to raise and its message; None if nothing is."""
+    if spec.arity is not None and n_inputs != spec.arity:
+        return ArityError, f"takes {spec.arity} input(s), got {n_inputs}"
+    if not n_inputs:
+        return ArityError, "takes one or more inputs, got 0"
+    for key, value in params.items():
+        if isinstance(value, Value):
+            return ParamError, (
+                f"static param {key!r} is a Value: static params get no "
+                "gradient, so pass a number (or use an op that takes it as an input)"
+            )
+    if params.keys() != set(spec.params):
+        missing = sorted(set(spec.params) - params.keys())
+        unknown = sorted(params.keys() - set(spec.params))
+        parts = [f"missing {missing}"] if missing else []
+        parts += [f"unknown {unknown}"] if unknown else []
+        return ParamError, f"static params {'; '.join(parts)} (declared: {spec.params})"
+    return None
+
+
 def apply(op: Any, *inputs: Any, **params: Any) -> Value:
     """Apply an op (a registered name, or an op object) to inputs (Values or numbers).
 
@@ -57,29 +81,10 @@ def apply(op: Any, *inputs: Any, **params: Any) -> Value:
     if isinstance(op, str):
         op = registry.get(op)
     spec = spec_of(op)
-    if spec.arity is not None and len(inputs) != spec.arity:
-        raise ArityError(
-            op, registry.plugin_of(op), f"takes {spec.arity} input(s), got {len(inputs)}"
-        )
-    if not inputs:
-        raise ArityError(op, registry.plugin_of(op), "takes one or more inputs, got 0")
-    for key, value in params.items():
-        if isinstance(value, Value):
-            raise ParamError(
-                op,
-                registry.plugin_of(op),
-                f"static param {key!r} is a Value: static params get no "
-                "gradient, so pass a number (or use an op that takes it as an input)",
-            )
-    if params.keys() != set(spec.params):
-        missing = sorted(set(spec.params) - params.keys())
-        unknown = sorted(params.keys() - set(spec.params))
-        parts = [f"missing {missing}"] if missing else []
-        parts += [f"unknown {unknown}"] if unknown else []
-        detail = "; ".join(parts)
-        raise ParamError(
-            op, registry.plugin_of(op), f"static params {detail} (declared: {spec.params})"
-        )
+    problem = call_problem(spec, len(inputs), params)
+    if problem is not None:
+        error, msg = problem
+        raise error(op, registry.plugin_of(op), msg)
     if set(map(type, inputs)) == {Value}:  # the usual case, checked at C speed
         xs = inputs
     else:

@@ -12,7 +12,7 @@ import hypothesis
 from hypothesis import HealthCheck, given
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from .._errors import ArityError, ParamError
+from .._apply import call_problem
 from ._numeric import ATOL, EPS, RTOL, Tolerance
 from ._point import Found, check_at
 from ._report import CheckResult, Failure, GradientCheckError
@@ -239,17 +239,10 @@ def check_point(
 def _check_call(target: Target, inputs: Sequence[float], params: dict[str, Any] | None) -> None:
     """Caller mistakes are the caller's: ArityError / ParamError / ValueError, not op failures."""
     spec = target.spec
-    if spec.arity is not None and len(inputs) != spec.arity:
-        raise ArityError(
-            target.op, target.plugin, f"takes {spec.arity} input(s), got {len(inputs)}"
-        )
-    if not inputs:
-        raise ArityError(target.op, target.plugin, "takes one or more inputs, got 0")
-    given_params = set(params or {})
-    if given_params != set(spec.params):
-        raise ParamError(
-            target.op, target.plugin, f"params {sorted(given_params)} given, {spec.params} declared"
-        )
+    problem = call_problem(spec, len(inputs), dict(params or {}))
+    if problem is not None:
+        error, msg = problem
+        raise error(target.op, target.plugin, msg)
     domains = spec.domains(len(inputs), dict(params or {}))
     for i, (x, dom) in enumerate(zip(inputs, domains)):
         if x not in dom:
