@@ -41,15 +41,18 @@ def getter(idx: list[int]) -> Any:
     return itemgetter(*idx)
 
 
-def distinct(rows: list[tuple[int, ...]], array: str, name: str, ns: dict[str, Any]) -> str:
-    """Source of a list holding each distinct row of `rows` (slots of `array`), gathered once;
-    `_pick<name>(that list)` then gives every node its row (so a dense layer gathers each of
-    its weight rows and input rows once, not once per node)."""
+def distinct(
+    rows: list[tuple[int, ...]], array: str, name: str, ns: dict[str, Any]
+) -> tuple[str, list[int]]:
+    """Source of a list holding each distinct row of `rows` (slots of `array`), gathered once,
+    and `pick`: the index in that list of each node's row. `_pick<name>(that list)` gives every
+    node its row (so a dense layer gathers each of its weight rows and input rows once, not once
+    per node)."""
     index: dict[tuple[int, ...], int] = {}
     pick = [index.setdefault(r, len(index)) for r in rows]
     _bind(ns, f"_{name}", [getter(list(r)) for r in index])
     _bind(ns, f"_pick{name}", getter(pick))
-    return f"list(map(_call{array}, _{name}))"
+    return f"list(map(_call{array}, _{name}))", pick
 
 
 def rows_source(g: Group, k: int, ns: dict[str, Any], nodes: list[int] | None = None) -> str:

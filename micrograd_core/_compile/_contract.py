@@ -121,8 +121,8 @@ class Contraction:
             ]
         lines = [
             f"    # {g.op.name} of products x {len(g.nodes)}",
-            f"    A = {distinct(firsts, 'V', f'A{k}', ns)}",
-            f"    Z = {distinct(seconds, 'V', f'Z{k}', ns)}",
+            f"    A = {distinct(firsts, 'V', f'A{k}', ns)[0]}",
+            f"    Z = {distinct(seconds, 'V', f'Z{k}', ns)[0]}",
         ]
         rows = f"map(map, _rmul, _pickA{k}(A), _pickZ{k}(Z))"
         return [*lines, f"    V[{s}:{s + n}] = map(_seqsum, {rows}, {start})"]  # from 0 + lead

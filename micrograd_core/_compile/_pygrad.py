@@ -4,7 +4,8 @@ Groups run last to first. For each: the gradients of its nodes (one statement pe
 the contributions its op stores for the edges that are neither plain nor factor. A batch's
 segment whose nodes read one contribution each is an element-wise `map`; longer ones become
 `sum(map(mul, factors, gradients))` per node over distinct rows gathered once, so that a dense
-layer reads each column of its inputs and each row of gradients once, not once per weight.
+layer reads each column of its inputs and each row of gradients once, not once per weight; the
+terms whose gradient is exactly zero are left out there (see `_zeros`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ._codegen import check, comprehension, distinct, gather, getter, rows_sourc
 from ._exprs import py_map
 from ._gradplan import FACTOR, Batch, GradPlan
 from ._plan import Group
+from ._zeros import FactorSums
 
 _SCALAR_MAX = 16  # contributions up to which a lone node's gradient is one scalar expression
 
@@ -44,14 +46,17 @@ def _batch(b: Batch, t: str, ns: dict[str, Any]) -> list[str]:
                 term = f"map(_op_mul, {factors}, {term})"
             acc = f"map(_op_add, {acc or '_repeat(0.0)'}, {term})"
             continue
-        src = distinct([tuple(s.grads) for s in segs], "B", f"Q{name}", ns)
+        src, pick_q = distinct([tuple(s.grads) for s in segs], "B", f"Q{name}", ns)
         lines.append(f"    Q{pos} = {src}")
-        rows = f"_pickQ{name}(Q{pos})"
-        if kind == FACTOR:
-            src = distinct([tuple(s.factors) for s in segs], "V", f"F{name}", ns)
+        if kind == FACTOR:  # sums of products, leaving out terms of zero gradient: _zeros
+            src, pick_f = distinct([tuple(s.factors) for s in segs], "V", f"F{name}", ns)
             lines.append(f"    F{pos} = {src}")
-            rows = f"map(map, _rmul, _pickF{name}(F{pos}), {rows})"
-        acc = f"map(_seqsum, {rows}, {acc})" if acc else f"map(_seqsum, {rows})"
+            aligned = len({len(s.grads) for s in segs}) == 1
+            ns[f"_fs{name}"] = FactorSums(pick_f, pick_q, aligned)
+            acc = f"_fs{name}(F{pos}, Q{pos}, {acc})" if acc else f"_fs{name}(F{pos}, Q{pos})"
+        else:
+            rows = f"_pickQ{name}(Q{pos})"
+            acc = f"map(_seqsum, {rows}, {acc})" if acc else f"map(_seqsum, {rows})"
     lines.append(f"    B[{b.start}:{b.start + n}] = {acc}")
     return lines
 
