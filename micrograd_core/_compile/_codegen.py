@@ -13,6 +13,10 @@ from .._registry import registry
 from .._template import Template, template_of
 from ._plan import Group
 
+#: Terms per node up to which sums are added position by position, one element-wise `map` per
+#: position over all the nodes: for a few terms that beats a `map` and a `sum` per node.
+ROUNDS_MAX = 4
+
 
 def contiguous(idx: list[int]) -> bool:
     return idx == list(range(idx[0], idx[0] + len(idx)))

@@ -24,11 +24,9 @@ from typing import Any
 from .._floats import sequential_sum
 from .._template import Template
 from .._value import Value
-from ._codegen import distinct, gather
+from ._codegen import ROUNDS_MAX, distinct, gather, getter
 from ._gradplan import FACTOR, PLAIN, rule_of
 from ._plan import Plan
-
-_ROUNDS_MAX = 4  # products per node up to which they are added position by position
 
 
 class _Names(dict[str, str]):
@@ -104,11 +102,14 @@ class Contraction:
         seconds = [tuple(slot[m._prev[1]] for m in ms) for _, ms in shapes]
         s, n = g.start, len(g.nodes)
         start = "_repeat(0)"
-        if shapes[0][0] is not None:
-            leads = gather([slot[lead] for lead, _ in shapes], "V", ns, f"_lead{k}")
-            start = f"map(_op_add, _repeat(0), {leads})"  # 0 + lead, as sum() begins
+        if shapes[0][0] is not None:  # 0 + lead, as sum() begins: once per distinct lead
+            index: dict[int, int] = {}
+            pick = [index.setdefault(slot[lead], len(index)) for lead, _ in shapes]
+            leads = gather(list(index), "V", ns, f"_lead{k}")
+            ns[f"_pickL{k}"] = getter(pick)
+            start = f"_pickL{k}(list(map(_op_add, _repeat(0), {leads})))"
         width = len(firsts[0])
-        if width <= _ROUNDS_MAX and all(len(r) == width for r in firsts):
+        if width <= ROUNDS_MAX and all(len(r) == width for r in firsts):
             # a few products per node: one element-wise round per position beats a map per node
             acc = start
             for r in range(width):

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from .._apply import spec_of
-from ._codegen import check, comprehension, distinct, gather, getter, rows_source
+from ._codegen import ROUNDS_MAX, check, comprehension, distinct, gather, getter, rows_source
 from ._exprs import py_map
 from ._gradplan import FACTOR, Batch, GradPlan
 from ._plan import Group
@@ -39,12 +39,14 @@ def _batch(b: Batch, t: str, ns: dict[str, Any]) -> list[str]:
     for pos, kind in enumerate(b.kinds):
         segs = [node[pos] for node in b.segments]
         name = f"{t}_{pos}"
-        if all(len(s.grads) == 1 for s in segs):  # one contribution per node: element-wise
-            term = gather([s.grads[0] for s in segs], "B", ns, f"_q{name}")
-            if kind == FACTOR:
-                factors = gather([s.factors[0] for s in segs], "V", ns, f"_f{name}")
-                term = f"map(_op_mul, {factors}, {term})"
-            acc = f"map(_op_add, {acc or '_repeat(0.0)'}, {term})"
+        width = len(segs[0].grads)
+        if width <= ROUNDS_MAX and all(len(s.grads) == width for s in segs):
+            for r in range(width):  # a few contributions per node: position by position
+                term = gather([s.grads[r] for s in segs], "B", ns, f"_q{name}_{r}")
+                if kind == FACTOR:
+                    factors = gather([s.factors[r] for s in segs], "V", ns, f"_f{name}_{r}")
+                    term = f"map(_op_mul, {factors}, {term})"
+                acc = f"map(_op_add, {acc or '_repeat(0.0)'}, {term})"
             continue
         src, pick_q = distinct([tuple(s.grads) for s in segs], "B", f"Q{name}", ns)
         lines.append(f"    Q{pos} = {src}")
