@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 from operator import mul
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_core import Value, compile
+from micrograd_core import Op, Value, apply, compile, registry, sequential_sum
 from micrograd_core._compile._zeros import FactorSums, drop_zeros
 from micrograd_core._value import sum_values
 from micrograd_core.nn import MLP
@@ -33,7 +34,7 @@ def _plain(factors, grads, pick_f, pick_q, starts):  # type: ignore[no-untyped-d
     """What eager adds: start + every term, in order (start 0.0 without `starts`)."""
     starts = starts or [0.0] * len(pick_q)
     return [
-        sum(map(mul, factors[f], grads[q]), s)
+        sequential_sum(map(mul, factors[f], grads[q]), s)  # not sum(): it compensates on 3.12+
         for f, q, s in zip(pick_f, pick_q, starts, strict=True)
     ]
 
@@ -134,3 +135,38 @@ def test_a_hinge_loss_network_gives_eagers_gradients(weights_inf: bool) -> None:
             if math.isfinite(v.grad):
                 v.data -= 0.5 * v.grad
     assert "_fs" in program.source  # the weights' gradients went through FactorSums
+
+
+class _Floor(Op):
+    """An op whose backward gives the int 0: its contributions start other sums as ints."""
+
+    name = "floor_int_grad"
+    arity = 1
+
+    def forward(self, x: float) -> float:
+        return float(x // 1)
+
+    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+        return (0,)
+
+
+def test_a_node_without_terms_gets_a_float_as_in_eager() -> None:
+    """Eager's gradient is 0.0 + c1 + ...: a float even when every contribution is the int 0."""
+    a, b = Value(0.5), Value(1.5)
+    ks = [Value(float(i)) for i in range(1, 7)]
+
+    def fn() -> Value:
+        floors = [apply("floor_int_grad", v) for v in (a, b) for _ in range(5)]
+        dead = [(v * k).relu() * 0.0 for v in (a, b) for k in ks]  # gradient 0.0: no terms
+        return sum_values(dead + floors)
+
+    with registry.temporary(_Floor):
+        program = compile(fn)
+        a.grad = b.grad = 0  # as micrograd's zero_grad leaves them: `+=` keeps an int an int
+        fn().backward()
+        expected = [a.grad, b.grad]
+        a.grad = b.grad = 0
+        program.forward()
+        program.backward()
+    assert "_fs" in program.source
+    assert _same([a.grad, b.grad], expected)

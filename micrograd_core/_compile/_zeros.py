@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import compress, repeat
 from math import isfinite
-from operator import itemgetter, mul
+from operator import add, itemgetter, mul
 from typing import Any
 
 from .._floats import sequential_sum
@@ -53,8 +53,9 @@ class FactorSums:
         if live is None:  # every gradient row has terms: one pass over all the nodes
             rows = map(map, _RMUL, self.pick_f(factors), self.pick_q(grads))
             return map(sequential_sum, rows, _ZEROS if starts is None else starts)
-        # Only the nodes of live gradient rows have terms; the others' sum is their start.
-        out = [0.0] * self.n if starts is None else list(starts)
+        # Only the nodes of live gradient rows have terms; the others' sum is their start, made
+        # a float as eager's 0.0 + c would (a start is never -0.0, so x + 0.0 is x otherwise).
+        out = [0.0] * self.n if starts is None else list(map(add, starts, _ZEROS))
         for q, rs, pick_f in self.by_grad:
             if not live[q]:
                 continue
