@@ -26,11 +26,11 @@ def gather(idx: list[int], array: str, ns: dict[str, Any], name: str) -> str:
     """Source reading the slots `idx` of `array` as a sequence: a slice when contiguous."""
     if contiguous(idx):
         return f"{array}[{idx[0]}:{idx[0] + len(idx)}]"
-    _bind(ns, name, itemgetter(*idx))
+    bind(ns, name, itemgetter(*idx))
     return f"{name}({array})"
 
 
-def _bind(ns: dict[str, Any], name: str, value: Any) -> None:
+def bind(ns: dict[str, Any], name: str, value: Any) -> None:
     """Every generated statement gets its own names: one statement overwriting another's
     gather would silently read the wrong slots."""
     if name in ns:
@@ -54,8 +54,8 @@ def distinct(
     per node)."""
     index: dict[tuple[int, ...], int] = {}
     pick = [index.setdefault(r, len(index)) for r in rows]
-    _bind(ns, f"_{name}", [getter(list(r)) for r in index])
-    _bind(ns, f"_pick{name}", getter(pick))
+    bind(ns, f"_{name}", [getter(list(r)) for r in index])
+    bind(ns, f"_pick{name}", getter(pick))
     return f"list(map(_call{array}, _{name}))", pick
 
 
@@ -67,7 +67,7 @@ def rows_source(g: Group, k: int, ns: dict[str, Any], nodes: list[int] | None = 
     nodes = list(range(len(g.nodes))) if nodes is None else nodes
     if g.n_inputs == 1:
         return f"list(zip({gather([g.inputs[0][i] for i in nodes], 'V', ns, f'_i{tag}_0')}))"
-    _bind(ns, f"_r{tag}", [itemgetter(*[col[i] for col in g.inputs]) for i in nodes])
+    bind(ns, f"_r{tag}", [itemgetter(*[col[i] for col in g.inputs]) for i in nodes])
     return f"list(map(_callV, _r{tag}))"
 
 

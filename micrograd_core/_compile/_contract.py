@@ -24,7 +24,7 @@ from typing import Any
 from .._floats import sequential_sum
 from .._template import Template
 from .._value import Value
-from ._codegen import ROUNDS_MAX, distinct, gather, getter
+from ._codegen import ROUNDS_MAX, bind, distinct, gather, getter
 from ._gradplan import FACTOR, PLAIN, rule_of
 from ._plan import Plan
 
@@ -106,7 +106,7 @@ class Contraction:
             index: dict[int, int] = {}
             pick = [index.setdefault(slot[lead], len(index)) for lead, _ in shapes]
             leads = gather(list(index), "V", ns, f"_lead{k}")
-            ns[f"_pickL{k}"] = getter(pick)
+            bind(ns, f"_pickL{k}", getter(pick))
             start = f"_pickL{k}(list(map(_op_add, _repeat(0), {leads})))"
         width = len(firsts[0])
         if width <= ROUNDS_MAX and all(len(r) == width for r in firsts):

@@ -2,7 +2,8 @@
 
 Groups run last to first. For each: the gradients of its nodes (one statement per batch), then
 the contributions its op stores for the edges that are neither plain nor factor. A batch's
-segment whose nodes read one contribution each is an element-wise `map`; longer ones become
+segment whose nodes read a few contributions each (up to `ROUNDS_MAX`) is added position by
+position, one element-wise `map` per position; longer ones become
 `sum(map(mul, factors, gradients))` per node over distinct rows gathered once, so that a dense
 layer reads each column of its inputs and each row of gradients once, not once per weight; the
 terms whose gradient is exactly zero are left out there (see `_zeros`).
@@ -14,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from .._apply import spec_of
-from ._codegen import ROUNDS_MAX, check, comprehension, distinct, gather, getter, rows_source
+from ._codegen import ROUNDS_MAX, bind, check, comprehension, distinct, gather, getter, rows_source
 from ._exprs import py_map
 from ._gradplan import FACTOR, Batch, GradPlan
 from ._plan import Group
@@ -54,7 +55,7 @@ def _batch(b: Batch, t: str, ns: dict[str, Any]) -> list[str]:
             src, pick_f = distinct([tuple(s.factors) for s in segs], "V", f"F{name}", ns)
             lines.append(f"    F{pos} = {src}")
             aligned = len({len(s.grads) for s in segs}) == 1
-            ns[f"_fs{name}"] = FactorSums(pick_f, pick_q, aligned)
+            bind(ns, f"_fs{name}", FactorSums(pick_f, pick_q, aligned))
             acc = f"_fs{name}(F{pos}, Q{pos}, {acc})" if acc else f"_fs{name}(F{pos}, Q{pos})"
         else:
             rows = f"_pickQ{name}(Q{pos})"

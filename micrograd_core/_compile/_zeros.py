@@ -1,15 +1,18 @@
 """Skipping the terms of zero gradient in the pure-Python executor's backward (see `_pygrad`).
 
 A relu that is off, or a max-margin loss that is met, gives gradients that are exactly 0.0, and
-every `factor * 0.0` below them is 0.0 or -0.0. Adding that to a sum changes nothing, as long
-as the sum starts from 0.0 (x + 0.0 is x for any x != 0, and 0.0 + -0.0 is 0.0), which eager's
-gradients and the executor's sums do. So, where a node's gradient is `sum(map(mul, factors,
-gradients))` over rows shared by many nodes (a dense layer), the terms whose gradient is zero
-can be left out and the floats stay eager's, bit for bit:
+every `factor * 0.0` below them is 0.0 or -0.0. Adding that to a sum changes nothing as long as
+the sum starts from +0.0: x + 0.0 and x + -0.0 are x for any x != 0, and a sum from +0.0 never
+reaches -0.0 (x + y is -0.0 only when both are). Eager's gradients start from 0.0, and so do
+these sums (a start handed in from an earlier segment is such a sum, never -0.0). So, where a
+node's gradient is `sum(map(mul, factors, gradients))` over rows shared by many nodes (a dense
+layer), the terms whose gradient is zero can be left out and the floats stay eager's, bit for
+bit:
 - a gradient row of zeros (a sample whose loss is met) gives its nodes no terms at all;
 - a position where every gradient row is zero (a sample, in the sums over samples that give
   the weights their gradients) is dropped from every row.
-On micrograd's demo, after the first steps, nine samples in ten meet the margin.
+On micrograd's demo, 72% of the samples meet the margin by step 5, 85% by step 30 and 96% by
+step 60.
 
 One condition: the factors must be finite, since inf * 0.0 is nan. `drop_zeros` checks that
 (a sum of all the factors is finite only if each is) and otherwise keeps every term.
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import compress, repeat
 from math import isfinite
-from operator import add, itemgetter, mul
+from operator import add, mul
 from typing import Any
 
 from .._floats import sequential_sum
@@ -67,8 +70,8 @@ class FactorSums:
 
 def drop_zeros(factors: Rows, grads: Rows, aligned: bool) -> tuple[Rows, Rows, list[bool] | None]:
     """`(factors, grads, live)` without the terms whose gradient is zero: positions where all
-    gradient rows are zero are removed from every row (when `aligned`), and `live` says which
-    gradient rows have any term left (None: all of them; the others are then `()`)."""
+    gradient rows are zero are removed from every row (when `aligned`; the rows of zeros then
+    become `()`), and `live` says which gradient rows have any term left (None: all of them)."""
     live = list(map(any, grads))  # any(): nan is true, -0.0 is false
     kept = None  # positions kept in every row; None: all of them
     if aligned and any(live):
@@ -80,16 +83,7 @@ def drop_zeros(factors: Rows, grads: Rows, aligned: bool) -> tuple[Rows, Rows, l
     if not isfinite(sum(map(sum, factors))):
         return factors, grads, None  # inf * 0.0 is nan: every term counts
     if kept is not None:
-        pick = _picker(kept)
+        pick = getter(kept)  # a tuple, even of one item
         factors = list(map(pick, factors))
         grads = [pick(row) if on else () for row, on in zip(grads, live)]
     return factors, grads, None if all(live) else live
-
-
-def _picker(idx: list[int]) -> Any:
-    """A function giving the tuple of a row's items at `idx` (itemgetter, whatever the length:
-    it returns a bare item for one index)."""
-    if len(idx) == 1:
-        i = idx[0]
-        return lambda row: (row[i],)
-    return itemgetter(*idx)
