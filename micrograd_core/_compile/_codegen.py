@@ -45,17 +45,22 @@ def getter(idx: list[int]) -> Any:
     return itemgetter(*idx)
 
 
+def first_index(items: list[Any]) -> tuple[list[Any], list[int]]:
+    """The distinct items, in order of first appearance, and each item's index among them."""
+    index: dict[Any, int] = {}
+    pick = [index.setdefault(item, len(index)) for item in items]
+    return list(index), pick
+
+
 def distinct(
     rows: list[tuple[int, ...]], array: str, name: str, ns: dict[str, Any]
 ) -> tuple[str, list[int]]:
     """Source of a list holding each distinct row of `rows` (slots of `array`), gathered once,
-    and `pick`: the index in that list of each node's row. `_pick<name>(that list)` gives every
-    node its row (so a dense layer gathers each of its weight rows and input rows once, not once
-    per node)."""
-    index: dict[tuple[int, ...], int] = {}
-    pick = [index.setdefault(r, len(index)) for r in rows]
-    bind(ns, f"_{name}", [getter(list(r)) for r in index])
-    bind(ns, f"_pick{name}", getter(pick))
+    and `pick`: the index in that list of each node's row (so a dense layer gathers each of its
+    weight rows and input rows once, not once per node; `getter(pick)` then gives every node
+    its row)."""
+    unique, pick = first_index(rows)
+    bind(ns, f"_{name}", [getter(list(r)) for r in unique])
     return f"list(map(_call{array}, _{name}))", pick
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from .._floats import sequential_sum
 from .._template import Template
 from .._value import Value
-from ._codegen import ROUNDS_MAX, bind, distinct, gather, getter
+from ._codegen import ROUNDS_MAX, bind, distinct, first_index, gather, getter
 from ._gradplan import FACTOR, PLAIN, rule_of
 from ._plan import Plan
 
@@ -103,9 +103,8 @@ class Contraction:
         s, n = g.start, len(g.nodes)
         start = "_repeat(0)"
         if shapes[0][0] is not None:  # 0 + lead, as sum() begins: once per distinct lead
-            index: dict[int, int] = {}
-            pick = [index.setdefault(slot[lead], len(index)) for lead, _ in shapes]
-            leads = gather(list(index), "V", ns, f"_lead{k}")
+            unique, pick = first_index([slot[lead] for lead, _ in shapes])
+            leads = gather(unique, "V", ns, f"_lead{k}")
             bind(ns, f"_pickL{k}", getter(pick))
             start = f"_pickL{k}(list(map(_op_add, _repeat(0), {leads})))"
         width = len(firsts[0])
@@ -120,11 +119,11 @@ class Contraction:
                 f"    # {g.op.name} of products ({width} per node) x {n}",
                 f"    V[{s}:{s + n}] = {acc}",
             ]
-        lines = [
-            f"    # {g.op.name} of products x {len(g.nodes)}",
-            f"    A = {distinct(firsts, 'V', f'A{k}', ns)[0]}",
-            f"    Z = {distinct(seconds, 'V', f'Z{k}', ns)[0]}",
-        ]
+        a, pick_a = distinct(firsts, "V", f"A{k}", ns)
+        z, pick_z = distinct(seconds, "V", f"Z{k}", ns)
+        bind(ns, f"_pickA{k}", getter(pick_a))
+        bind(ns, f"_pickZ{k}", getter(pick_z))
+        lines = [f"    # {g.op.name} of products x {len(g.nodes)}", f"    A = {a}", f"    Z = {z}"]
         rows = f"map(map, _rmul, _pickA{k}(A), _pickZ{k}(Z))"
         return [*lines, f"    V[{s}:{s + n}] = map(_seqsum, {rows}, {start})"]  # from 0 + lead
 

@@ -58,6 +58,7 @@ def _batch(b: Batch, t: str, ns: dict[str, Any]) -> list[str]:
             bind(ns, f"_fs{name}", FactorSums(pick_f, pick_q, aligned))
             acc = f"_fs{name}(F{pos}, Q{pos}, {acc})" if acc else f"_fs{name}(F{pos}, Q{pos})"
         else:
+            bind(ns, f"_pickQ{name}", getter(pick_q))
             rows = f"_pickQ{name}(Q{pos})"
             acc = f"map(_seqsum, {rows}, {acc})" if acc else f"map(_seqsum, {rows})"
     lines.append(f"    B[{b.start}:{b.start + n}] = {acc}")
