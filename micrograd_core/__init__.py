@@ -4,8 +4,7 @@ from micrograd_core import Value
 x = Value(2.0); y = (x * x + 1).tanh(); y.backward(); x.grad
 """
 
-from ._apply import apply
-from ._backward import grad, topological_order
+from ._backward import topological_order
 from ._compile import (
     CompileError,
     GuardFailedError,
@@ -27,12 +26,13 @@ from ._errors import (
     PluginWarning,
     UnknownOpError,
 )
+from ._fastpaths import FastPath
 from ._floats import sequential_sum
 from ._hooks import hookimpl
 from ._op import REALS, VARIADIC, Interval, Op
 from ._registry import OpInfo, Registry, registry
 from ._validate import OpSpec
-from ._value import Value
+from ._value import Value, apply, grad
 from .graph import Graph, GraphvizError, GraphvizNotFoundError, draw_dot, to_dot
 from .serialize import ModelFileError, load_model, save_model
 
@@ -44,6 +44,7 @@ __all__ = [
     "ArityError",
     "CompileError",
     "DuplicateOpError",
+    "FastPath",
     "Graph",
     "GraphvizError",
     "GraphvizNotFoundError",

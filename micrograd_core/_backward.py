@@ -1,51 +1,51 @@
-"""Reverse-mode differentiation over a graph of `Value`s, iterative (a 1,000,000-node chain works).
+"""Reverse-mode differentiation over a graph of nodes, iterative (a 1,000,000-node chain works).
 
-Two paths share one topological order:
-- `backward(root)`: the eager path, floats only, accumulating into `.grad` (micrograd's contract).
-- `grad(root, inputs, create_graph=...)`: gradients collected in a dict, without touching `.grad`;
-  with `create_graph=True` each op's backward runs on `Value`s, so the result is differentiable.
+The engine knows no derivative: every node's gradient comes from its op's own `backward`,
+called with the upstream gradient, the node's output and its inputs, and returning one gradient
+per input. Two passes share one topological order:
+- `backward_pass(root)`: `root.backward()`, floats accumulated into `.grad` (micrograd's contract);
+- `gradients(root, seed, create_graph)`: a dict of gradients, no `.grad` touched; with
+  `create_graph=True` each op's backward runs on the nodes themselves, so its arithmetic builds
+  the graph of the gradient, which can be differentiated again.
+Both add a node's contributions in the same order (consumers last to first, inputs left to
+right, starting from 0.0), so they give the same floats.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from numbers import Real
+from operator import attrgetter
 from typing import Any
 
-from ._apply import spec_of
-from ._eagerloop import eager_loop
-from ._errors import HigherOrderNotSupportedError, OpContractError
+from ._errors import HigherOrderNotSupportedError, OpContractError, OpError
 from ._registry import registry
-from ._value import _DATA, Value, _lift
 
+_DATA = attrgetter("data")
+_NONE: dict[str, Any] = {}  # the params of a node without any (never written to)
 _OPEN = object()  # stack marker: the node below it has all its parents emitted once reached
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents; iterative post-order DFS.
+def topological_order(root: Any) -> list[Any]:
+    """Every node `root` depends on, each after all of its parents (leaves included)."""
+    order: list[Any] = []
+    _order(root, order, order)
+    return order
+
+
+def _order(root: Any, ops: list[Any], leaves: list[Any]) -> None:
+    """Iterative post-order DFS: op nodes into `ops`, leaves into `leaves`, parents first.
 
     A visited node is pushed back with the `_OPEN` marker above it and its unvisited parents
     above that; popping the marker means the parents are done, so the node is emitted. Leaves
-    are emitted as soon as they are seen.
+    are emitted as soon as they are seen. Parents are pushed last to first, so the first is
+    done first, and the order is the same on every run.
     """
-    return _order(root, leaves=True)
-
-
-def _interior_order(root: Value) -> list[Value]:
-    """The op nodes `root` depends on, each after its parents: the schedule of `backward`.
-
-    `topological_order` without the leaves: a leaf has no backward to run, and skipping it on
-    sight (`_op is None`) is cheaper than tracking it in `seen`. A neuron's weights are most of
-    the parents in an MLP, so this halves the cost of the sort there.
-    """
-    return _order(root, leaves=False)
-
-
-def _order(root: Value, leaves: bool) -> list[Value]:
-    order: list[Value] = []
-    emit = order.append
-    seen: set[Value] = set()
-    see = seen.add
-    stack: list[Any] = [root] if leaves or root._op is not None else []
+    seen: set[Any] = set()
+    see, emit, emit_leaf = seen.add, ops.append, leaves.append
+    if root._op is None:
+        emit_leaf(root)
+        return
+    stack: list[Any] = [root]
     push, pop = stack.append, stack.pop
     while stack:
         node = pop()
@@ -57,89 +57,119 @@ def _order(root: Value, leaves: bool) -> list[Value]:
         see(node)
         push(node)
         push(_OPEN)
-        # The parents (Value._prev, inlined), pushed last to first: the first is done first.
         a = node._a
         for p in reversed(node._many) if a is None else (node._b, a):
             if p is None or p in seen:
                 continue
             if p._op is not None:
                 push(p)
-            elif leaves:
+            else:
                 see(p)
-                emit(p)
-    return order
+                emit_leaf(p)
 
 
-def _contract_error(node: Value, exc: Exception) -> OpContractError:
+def backward_pass(root: Any, create_graph: bool = False) -> None:
+    """`root.backward()`: see `Value.backward`."""
+    if create_graph:
+        seed = type(root)(1.0)
+        for node, g in gradients(root, seed, create_graph=True).items():
+            old = node.grad
+            fresh = node._op is not None or (type(old) is float and old == 0.0)
+            node.grad = g if fresh else old + g  # leaves accumulate, other nodes are this pass's
+        root.grad = seed
+        return
+    order: list[Any] = []
+    leaves: list[Any] = []
+    _order(root, order, leaves)
+    # Kept to undo a pass that fails halfway: a failed backward leaves every .grad as it was.
+    saved = [n.grad for n in order], [leaf.grad for leaf in leaves]
+    # An intermediate node's grad only means something for this pass: reset it, or a second
+    # backward() would count the first pass's gradients again through every such node.
+    for node in order:
+        node.grad = 0.0
+    root.grad = 1.0
+    node = root
+    try:
+        for node in reversed(order):
+            g = node.grad
+            if type(g) is not float:
+                g = node.grad = _checked(g, node, order)
+            op = node._op
+            a = node._a
+            if a is None:  # a node with a tuple of parents (sum, dot, ...)
+                prev = node._many
+                gs = op.backward(g, node.data, *map(_DATA, prev), **(node._param or _NONE))
+                for p, gp in zip(prev, gs, strict=True):
+                    p.grad += gp
+            elif node._b is None:
+                (ga,) = op.backward(g, node.data, a.data, **(node._param or _NONE))
+                a.grad += ga
+            else:
+                b = node._b
+                ga, gb = op.backward(g, node.data, a.data, b.data, **(node._param or _NONE))
+                a.grad += ga
+                b.grad += gb
+        for leaf in leaves:
+            if type(leaf.grad) is not float:
+                leaf.grad = _checked(leaf.grad, leaf, order)
+    except Exception as exc:
+        for nodes, grads in zip((order, leaves), saved):
+            for n, old in zip(nodes, grads):
+                n.grad = old
+        if isinstance(exc, OpError):
+            raise
+        raise _contract_error(node, exc) from exc
+
+
+def _checked(g: Any, node: Any, order: list[Any]) -> float:
+    """A gradient that is not a float: a real number (an int, a numpy float) becomes one; a
+    complex number, or anything else, names the op whose backward produced it."""
+    if isinstance(g, Real):
+        return float(g)
+    for consumer in order:  # the error path only: find the backward that returned it
+        prev = consumer._prev
+        if node not in prev:
+            continue
+        gs = consumer._op.backward(
+            consumer.grad, consumer.data, *map(_DATA, prev), **(consumer._param or _NONE)
+        )
+        for p, gp in zip(prev, gs):
+            if p is node and not isinstance(gp, Real):
+                msg = f"backward returned {type(gp).__name__} {gp!r}, not a real number"
+                raise OpContractError(consumer._op, registry.plugin_of(consumer._op), msg)
+    raise OpContractError(None, None, f"a gradient became {type(g).__name__} {g!r}")
+
+
+def _contract_error(node: Any, exc: Exception) -> OpContractError:
     op = node._op
-    plugin = registry.plugin_of(op)
-    if "unpack" in str(exc) or "zip()" in str(exc):
+    text = str(exc)
+    if "unpack" in text or "zip()" in text or "not iterable" in text:
         n = len(node._prev)
         msg = f"backward must return a sequence of one gradient per input ({n}): {exc}"
     else:
         msg = f"backward raised {exc!r}"
-    return OpContractError(op, plugin, msg)
+    return OpContractError(op, registry.plugin_of(op), msg)
 
 
-def backward(root: Value, create_graph: bool = False) -> None:
-    """`root.backward()`: see `Value.backward`."""
-    if create_graph:
-        seed = Value(1.0)
-        grads = gradients(root, seed, create_graph=True)
-        for node, g in grads.items():
-            old = node.grad
-            fresh = node._op is not None or (type(old) is float and old == 0.0)
-            node.grad = g if fresh else old + g  # leaves accumulate; other nodes are this pass's
-        root.grad = seed
-        return
-    topo = _interior_order(root)
-    # Leaves accumulate across calls (micrograd's contract, until zero_grad). An intermediate
-    # node's grad only means something for this pass: reset it, or a second backward() would
-    # count the first pass's gradients again through every intermediate node (micrograd does).
-    for node in topo:
-        node.grad = 0.0
-    root.grad = 1.0
-    # Registered ops with a `backward_source` template run inlined in the generated loop; the
-    # others (and unregistered ad-hoc ops) go through `_backward_one`, one node at a time.
-    eager_loop()(topo, _backward_one, _contract_error)
+def gradients(root: Any, seed: Any = 1.0, create_graph: bool = False) -> dict[Any, Any]:
+    """d root / d node for every node `root` depends on, as a dict; `.grad` is left untouched.
 
-
-def _backward_one(node: Value) -> None:
-    """One node's `op.backward`, accumulated into its parents' `.grad`."""
-    op = node._op
-    a = node._a
-    if a is None:  # a variadic node such as a neuron's dot: parents in `_many`
-        prev = node._many
-        gs = op.backward(node.grad, node.data, *map(_DATA, prev), **(node._param or {}))
-        for p, g in zip(prev, gs, strict=True):
-            p.grad += g
-        return
-    b = node._b
-    param = node._param or {}
-    if b is None:
-        (ga,) = op.backward(node.grad, node.data, a.data, **param)
-        a.grad += ga
-        return
-    ga, gb = op.backward(node.grad, node.data, a.data, b.data, **param)
-    a.grad += ga
-    b.grad += gb
-
-
-def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
-    """d root / d node for every node `root` depends on, as a dict; `.grad` is left untouched."""
-    topo = topological_order(root)
-    acc: dict[Value, Any] = {root: seed}
+    Each gradient starts from 0.0 and gets its contributions in `backward_pass`'s order, so the
+    floats are the same (with `create_graph`, the first contribution is kept as it is rather
+    than adding it to 0.0, which would only add a node)."""
+    order = topological_order(root)
+    acc: dict[Any, Any] = {root: seed}
     node = root
     try:
-        for node in reversed(topo):
+        for node in reversed(order):
             op = node._op
             g = acc.get(node)
             if op is None or g is None:
                 continue
             prev = node._prev
-            param = node._param or {}
+            param = node._param or _NONE
             if create_graph:
-                if not spec_of(op).higher_order:
+                if not registry.spec_of(op).higher_order:
                     raise HigherOrderNotSupportedError(
                         op,
                         registry.plugin_of(op),
@@ -148,36 +178,27 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
                     )
                 gs = op.backward(g, node, *prev, **param)
             else:
-                gs = op.backward(g, node.data, *[p.data for p in prev], **param)
+                gs = op.backward(g, node.data, *map(_DATA, prev), **param)
             for p, gp in zip(prev, gs, strict=True):
                 old = acc.get(p)
-                acc[p] = gp if old is None else old + gp
-    except (ValueError, TypeError, ArithmeticError) as exc:
+                if old is not None:
+                    acc[p] = old + gp
+                elif create_graph:
+                    acc[p] = gp
+                elif isinstance(gp, Real):
+                    acc[p] = 0.0 + float(gp)
+                else:
+                    raise OpContractError(
+                        op,
+                        registry.plugin_of(op),
+                        f"backward returned {type(gp).__name__} {gp!r}, not a real number",
+                    )
+    except OpError:
+        raise
+    except Exception as exc:
         raise _contract_error(node, exc) from exc
+    if not create_graph:
+        for p, gp in acc.items():
+            if type(gp) is not float:
+                acc[p] = _checked(gp, p, order)
     return acc
-
-
-def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Any]:
-    """d output / d input for each input, without touching any `.grad` (PyTorch's autograd.grad).
-
-    With `create_graph=True` the results are `Value`s you can differentiate again:
-    `dx, = grad(y, [x], create_graph=True); ddx, = grad(dx, [x])`. An input `output` does not
-    depend on gets 0.0.
-    """
-    if not isinstance(output, Value):
-        raise TypeError(
-            f"grad(output, inputs): output must be a Value, got {type(output).__name__}"
-        )
-    xs: Iterable[Value] = [inputs] if isinstance(inputs, Value) else list(inputs)
-    for i, x in enumerate(xs):
-        if not isinstance(x, Value):
-            raise TypeError(
-                f"grad(output, inputs): inputs[{i}] must be a Value, got {type(x).__name__}"
-            )
-    acc = gradients(output, 1.0, create_graph=create_graph)
-    out = [acc.get(x, 0.0) for x in xs]
-    if create_graph:  # constants (d(x+y)/dx = 1) become leaves, so every result is a Value
-        out = [g if isinstance(g, Value) else _lift(g, "grad", i) for i, g in enumerate(out)]
-    else:
-        out = [g.data if isinstance(g, Value) else float(g) for g in out]
-    return out

@@ -1,4 +1,5 @@
-"""The one hook every op plugin implements, in the style of llm and datasette."""
+"""The hooks an op plugin implements, in the style of llm and datasette: `register_ops`, and
+optionally `register_fastpaths` beside it."""
 
 from __future__ import annotations
 
@@ -22,4 +23,15 @@ class OpHookSpecs:
 
         `register(op, override=True)` replaces an op of the same name from another plugin; the
         replacement shows in `micrograd ops`. Without it, a name clash is an error naming both.
+        """
+
+    @hookspec
+    def register_fastpaths(self, register: Callable[..., Any]) -> None:
+        """Optional, for speed only: call `register(op, forward=..., backward=...)` to give a
+        registered op (its class or instance) hand-written expressions for compiled mode.
+
+        Not needed when the op's methods are single `return` expressions (they are read from
+        the source) or plain arithmetic; see docs/writing-an-op.md, "Fast paths". Each is
+        checked against the op's own methods when it is registered and dropped, with a
+        warning naming the op and the plugin, if they ever disagree.
         """

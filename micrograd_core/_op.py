@@ -68,8 +68,10 @@ class Op:
       kinks         points where the op is not differentiable, the same for every input
                     (relu: `(0.0,)`), or one sequence per input. The checker keeps away from them.
       param_examples  example `params` dicts the gradient checker tries.
-      forward_source, backward_source, expand
-                    speed only, never semantics: see docs/performance.md.
+
+    Nothing here exists for speed: compiled mode derives its fast paths from `forward` and
+    `backward` themselves, or takes hand-written ones registered apart (`register_fastpaths`),
+    checked against these methods first. See docs/writing-an-op.md.
     """
 
     name: ClassVar[str]
@@ -80,6 +82,7 @@ class Op:
     kinks: ClassVar[Sequence[float] | Sequence[Sequence[float]]] = ()
     param_examples: ClassVar[Sequence[dict[str, Any]]] = ()
 
+    # Placeholders for type checkers: registration refuses an op that does not replace them.
     def forward(self, *xs: Any, **params: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -2,14 +2,18 @@
 
 The hot path (`Value.__add__` and friends) only ever reads `Registry.table`, a `dict` mapping op
 name to op object that stays the same object for the life of the process. pluggy runs when the
-first op is looked up, and again only on `reload()`.
+first op is looked up, and again only on `reload()`. Besides ops, a plugin may register fast
+paths for them (`register_fastpaths`): they are checked against the op's methods here, once,
+and kept beside the op for compiled mode (see `_fastpaths`).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -18,7 +22,16 @@ from typing import Any
 import attrs
 import pluggy
 
-from ._errors import DuplicateOpError, MicrogradError, PluginError, PluginWarning, UnknownOpError
+from ._errors import (
+    DuplicateOpError,
+    MicrogradError,
+    OpContractError,
+    PluginError,
+    PluginWarning,
+    UnknownOpError,
+)
+from ._fastpaths import FastPath
+from ._fastpaths.verify import mismatch
 from ._hooks import PROJECT, OpHookSpecs
 from ._validate import OpSpec, validate_op
 
@@ -31,6 +44,7 @@ ENV_PLUGINS = "MICROGRAD_PLUGINS"
 ENV_STRICT = "MICROGRAD_STRICT_PLUGINS"
 OWN_DISTRIBUTION = "micrograd-core"
 IN_PROCESS = "<in-process>"
+_ADHOC_MAX = 256  # specs of unregistered op objects kept (an op may make a private op per call)
 
 
 def _env_flag(name: str) -> bool:
@@ -74,18 +88,26 @@ class _Entry:
     origin: Origin
     override: bool
     overridden: _Entry | None = None
+    fastpath: FastPath | None = None  # hand-written, and verified against the op's methods
 
 
 @attrs.define(eq=False)
 class _Batch:
-    """Ops one plugin registered, validated, not yet committed (a plugin lands whole or not)."""
+    """Ops one plugin registered, validated, not yet committed (a plugin lands whole or not),
+    and the fast paths it registered for ops (its own or another plugin's)."""
 
     origin: Origin
     entries: list[_Entry]
+    fastpaths: list[tuple[Any, FastPath]] = attrs.Factory(list)
 
 
 class Registry:
-    """Maps op names to ops. Use the process-wide instance, `micrograd_core.registry`."""
+    """Maps op names to ops. Use the process-wide instance, `micrograd_core.registry`.
+
+    Thread-safe: loading happens once, under a lock, and the table is published only when
+    complete; `register`, `unregister` and `temporary` change one name at a time under the
+    same lock, while the engine reads the table without one.
+    """
 
     def __init__(self, entry_points: Callable[[], Iterable[metadata.EntryPoint]] | None = None):
         #: name -> op. The same dict object forever: the engine holds a reference to it.
@@ -93,10 +115,16 @@ class Registry:
         #: plugins that were skipped, with the reason (see also PluginWarning).
         self.failures: list[MicrogradError] = []
         self._entries: dict[str, _Entry] = {}
+        self._by_id: dict[int, _Entry] = {}  # id(op) -> entry, for the ops in the table
+        self._adhoc: OrderedDict[int, tuple[Any, OpSpec]] = OrderedDict()
         self._entry_points = entry_points or (
             lambda: metadata.entry_points(group=ENTRY_POINT_GROUP)
         )
+        self._lock = threading.RLock()
         self._loaded = False
+        self._loading = False
+        self._load_error: MicrogradError | None = None  # strict mode: raised on every use
+        self._own_missing = False
         self._pm = self._new_plugin_manager()
 
     @staticmethod
@@ -107,25 +135,43 @@ class Registry:
 
     # ---- loading -------------------------------------------------------------------------
     def ensure_loaded(self) -> None:
-        if not self._loaded:
-            self._loaded = True  # set first: a plugin that looks up an op must not recurse
-            self._autoload()
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded or self._loading:
+                return  # loaded meanwhile, or a plugin of this very load looking an op up
+            if self._load_error is not None:
+                raise self._load_error
+            self._loading = True
+            try:
+                staged = self._autoload()
+            except MicrogradError as exc:  # strict mode: the same error on every later use
+                self._load_error = exc
+                raise
+            finally:
+                self._loading = False
+            self._publish(staged)
+            self._loaded = True
 
     def reload(self) -> None:
         """Forget every op (in-process ones too) and load the installed plugins again,
         honouring the environment variables as they are now."""
-        self.table.clear()
-        self._entries.clear()
-        self.failures.clear()
-        self._pm = self._new_plugin_manager()
-        self._loaded = False
-        self.ensure_loaded()
+        with self._lock:
+            self._loaded = False
+            self.table.clear()
+            self._entries.clear()
+            self._by_id.clear()
+            self.failures.clear()
+            self._load_error = None
+            self._pm = self._new_plugin_manager()
+            self.ensure_loaded()
 
     def _selected_entry_points(self) -> list[metadata.EntryPoint]:
         chosen = os.environ.get(ENV_PLUGINS)
         wanted = None if chosen is None else {s.strip() for s in chosen.split(",") if s.strip()}
         seen, keep = set(), []
         installed = list(self._entry_points())
+        self._own_missing = not any(_dist_name(ep) == OWN_DISTRIBUTION for ep in installed)
         for ep in installed:
             dist = ep.dist.name if ep.dist is not None else None
             key = (ep.name, ep.value, dist)
@@ -151,33 +197,47 @@ class Registry:
         keep.sort(key=lambda ep: (_dist_name(ep) != OWN_DISTRIBUTION, _dist_name(ep), ep.name))
         return keep
 
-    def _autoload(self) -> None:
+    def _autoload(self) -> dict[str, _Entry]:
+        """Every selected plugin, staged: the name -> entry table to publish."""
         batches = []
         for ep in self._selected_entry_points():
             dist = ep.dist
             origin = Origin(ep.name, dist.name if dist else None, dist.version if dist else None)
             try:
                 plugin = ep.load()
-            except Exception as exc:
+            except BaseException as exc:  # even SystemExit: it costs this plugin only
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
                 msg = f"import failed: {exc!r}"
                 self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
                 continue
             batch = self._collect(plugin, origin)
             if batch is not None:
                 batches.append(batch)
-        self._commit_all(batches)
+        staged = dict(self._entries)
+        self._commit_all(batches, staged)
+        return staged
+
+    def _publish(self, staged: dict[str, _Entry]) -> None:
+        """Make `staged` the registered ops, in one step for readers of the table."""
+        self._entries = staged
+        self._by_id = {id(e.op): e for e in staged.values()}
+        self.table.update({name: e.op for name, e in staged.items()})  # one C call: atomic
 
     def register_plugin(self, plugin: object, name: str | None = None) -> None:
         """Register an object or module with a `register_ops` hookimpl, in-process, through the
         same path (and the same warn-or-raise policy) as an installed plugin."""
         self.ensure_loaded()
         origin = Origin(name or getattr(plugin, "__name__", None) or repr(plugin))
-        batch = self._collect(plugin, origin)
-        if batch is not None:
-            self._commit_all([batch])
+        with self._lock:
+            batch = self._collect(plugin, origin)
+            if batch is not None:
+                staged = dict(self._entries)
+                self._commit_all([batch], staged)
+                self._publish(staged)
 
     def _collect(self, plugin: object, origin: Origin) -> _Batch | None:
-        """Run one plugin's hook into a staging batch; report and return None on any failure."""
+        """Run one plugin's hooks into a staging batch; report and return None on any failure."""
         try:
             self._pm.register(plugin, name=f"{origin.distribution}:{origin.plugin}")
         except (pluggy.PluginValidationError, ValueError) as exc:
@@ -185,9 +245,11 @@ class Registry:
             self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
             return None
         batch = _Batch(origin, [])
-        impls = [i for i in self._pm.hook.register_ops.get_hookimpls() if i.plugin is plugin]
+        hooks = self._pm.hook
+        impls = [i for i in hooks.register_ops.get_hookimpls() if i.plugin is plugin]
+        fast = [i for i in hooks.register_fastpaths.get_hookimpls() if i.plugin is plugin]
         try:
-            if not impls:
+            if not impls and not fast:
                 raise PluginError(
                     origin.plugin, origin.distribution, "has no register_ops hook", origin.version
                 )
@@ -198,18 +260,26 @@ class Registry:
                     batch.entries.append(_Entry(op, spec, origin, bool(override)))
 
                 impl.function(**{arg: register for arg in impl.argnames})
+            for impl in fast:
+
+                def register_fast(op: Any, **fields: Any) -> None:
+                    batch.fastpaths.append((op, FastPath(**fields)))
+
+                impl.function(**{arg: register_fast for arg in impl.argnames})
         except MicrogradError as exc:
             self._pm.unregister(plugin)
             self._fail(exc)
             return None
-        except Exception as exc:
+        except BaseException as exc:  # even SystemExit: it costs this plugin only
+            if isinstance(exc, KeyboardInterrupt):
+                raise
             self._pm.unregister(plugin)
-            msg = f"register_ops raised {exc!r}"
+            msg = f"its hook raised {exc!r}"
             self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
             return None
         return batch
 
-    def _commit_all(self, batches: list[_Batch]) -> None:
+    def _commit_all(self, batches: list[_Batch], staged: dict[str, _Entry]) -> None:
         # Plain names first, overrides second: an override never depends on load order.
         for want_override in (False, True):
             claims: dict[str, list[_Entry]] = {}
@@ -218,14 +288,35 @@ class Registry:
                     if e.override == want_override:
                         claims.setdefault(e.spec.name, []).append(e)
             for name, entries in claims.items():
-                self._settle(name, entries)
+                self._settle(name, entries, staged)
+        for batch in batches:  # fast paths last: they attach to ops by object
+            for op, fastpath in batch.fastpaths:
+                self._attach(op, fastpath, batch.origin, staged)
 
-    def _settle(self, name: str, claimants: list[_Entry]) -> None:
+    def _attach(
+        self, op: Any, fastpath: FastPath, origin: Origin, staged: dict[str, _Entry]
+    ) -> None:
+        """Give the registered op `op` (the object or its class) a hand-written fast path, once
+        it agrees with the op's own methods (checked here, at registration)."""
+        entry = next((e for e in staged.values() if e.op is op or type(e.op) is op), None)
+        name = getattr(op, "name", None) or getattr(op, "__name__", repr(op))
+        if entry is None:
+            msg = f"registers a fast path for {name!r}, which is not a registered op"
+            self._warn(PluginError(origin.plugin, origin.distribution, msg, origin.version))
+            return
+        problem = mismatch(entry.op, entry.spec, fastpath)
+        if problem is not None:
+            msg = f"its fast path from {origin} disagrees with the op's methods: {problem}"
+            self._warn(OpContractError(entry.op, entry.origin.plugin, msg + "; not used"))
+            return
+        entry.fastpath = fastpath
+
+    def _settle(self, name: str, claimants: list[_Entry], staged: dict[str, _Entry]) -> None:
         """Give `name` to one claimant, or to none. A clash only costs the clashing name: the
         plugins' other ops still register. Our own distribution (the builtins) and whatever
         was registered before always keep their name; between two third parties neither gets
         it, since picking one by sort order would be a silent guess."""
-        current = self._entries.get(name)
+        current = staged.get(name)
         keeper = current if current is not None and not claimants[0].override else None
         if keeper is None:
             own = [e for e in claimants if e.origin.distribution == OWN_DISTRIBUTION]
@@ -241,50 +332,52 @@ class Registry:
             if e is not keeper and e.origin != keeper.origin:
                 self._fail(DuplicateOpError(name, str(keeper.origin), str(e.origin)))
         if keeper is not current:
-            self._install(keeper, current)
-
-    def _commit(self, e: _Entry) -> None:
-        """Give one op its name now (`register`), raising on a clash; plugins' ops are settled
-        together instead (`_settle`)."""
-        name = e.spec.name
-        current = self._entries.get(name)
-        if current is not None and not e.override:
-            raise DuplicateOpError(name, str(current.origin), str(e.origin))
-        if current is not None and current.override and current.origin != e.origin:
-            raise DuplicateOpError(name, str(current.origin), str(e.origin))
-        self._install(e, current)
-
-    def _install(self, e: _Entry, current: _Entry | None) -> None:
-        """`e` takes its name over `current` (which `unregister` brings back)."""
-        e.overridden = current
-        self._entries[e.spec.name] = e
-        self.table[e.spec.name] = e.op
+            keeper.overridden = current
+            staged[name] = keeper
 
     def _fail(self, exc: MicrogradError) -> None:
         if _env_flag(ENV_STRICT):
             raise exc
         self.failures.append(exc)
-        warnings.warn(f"{exc} (skipped; set {ENV_STRICT}=1 to raise)", PluginWarning, stacklevel=4)
+        self._warn(exc)
+
+    @staticmethod
+    def _warn(exc: MicrogradError) -> None:
+        warnings.warn(f"{exc} (skipped; set {ENV_STRICT}=1 to raise)", PluginWarning, stacklevel=5)
 
     # ---- in-process registration ---------------------------------------------------------
     def register(self, op: Any, *, override: bool = False, plugin: str = IN_PROCESS) -> Any:
         """Register one op (class or instance) now; raises on any problem. Returns the op."""
         self.ensure_loaded()
         op, spec = validate_op(op, plugin)
-        self._commit(_Entry(op, spec, Origin(plugin), override))
+        e = _Entry(op, spec, Origin(plugin), override)
+        name = spec.name
+        with self._lock:
+            current = self._entries.get(name)
+            if current is not None and (not override or current.override):
+                if not override or current.origin != e.origin:
+                    raise DuplicateOpError(name, str(current.origin), str(e.origin))
+            e.overridden = current
+            self._entries[name] = e
+            self._by_id[id(op)] = e
+            self.table[name] = op
         return op
 
     def unregister(self, name: str) -> Any:
         """Remove an op; if it overrode another, that one comes back. Returns the removed op."""
         self.ensure_loaded()
-        entry = self._entries.pop(name, None)
-        if entry is None:
-            raise self._unknown(name)
-        if entry.overridden is not None:
-            self._entries[name] = entry.overridden
-            self.table[name] = entry.overridden.op
-        else:
-            del self.table[name]
+        with self._lock:
+            entry = self._entries.pop(name, None)
+            if entry is None:
+                raise self._unknown(name)
+            self._by_id.pop(id(entry.op), None)
+            back = entry.overridden
+            if back is not None:
+                self._entries[name] = back
+                self._by_id[id(back.op)] = back
+                self.table[name] = back.op
+            else:
+                del self.table[name]
         return entry.op
 
     @contextmanager
@@ -308,21 +401,44 @@ class Registry:
         except (KeyError, TypeError):
             raise self._unknown(name) from None
 
+    def _entry(self, name: str) -> _Entry:
+        self.ensure_loaded()
+        entry = self._entries.get(name)
+        if entry is None:
+            raise self._unknown(name)
+        return entry
+
     def spec(self, name: str) -> OpSpec:
-        self.get(name)
-        return self._entries[name].spec
+        return self._entry(name).spec
 
     def origin(self, name: str) -> Origin:
-        self.get(name)
-        return self._entries[name].origin
+        return self._entry(name).origin
+
+    def spec_of(self, op: Any) -> OpSpec:
+        """The validated spec of a registered op object, or of an op applied unregistered
+        (validated on first use, and kept in a bounded cache)."""
+        entry = self._by_id.get(id(op))
+        if entry is not None and entry.op is op:
+            return entry.spec
+        with self._lock:
+            cached = self._adhoc.get(id(op))
+            if cached is None or cached[0] is not op:
+                cached = (op, validate_op(op, None)[1])
+                self._adhoc[id(op)] = cached  # holding op keeps its id unique while cached
+                while len(self._adhoc) > _ADHOC_MAX:
+                    self._adhoc.popitem(last=False)
+            return cached[1]
+
+    def fastpath_of(self, op: Any) -> FastPath | None:
+        """The hand-written fast path registered for this op object, if it passed the check."""
+        entry = self._by_id.get(id(op))
+        return entry.fastpath if entry is not None and entry.op is op else None
 
     def plugin_of(self, op: Any) -> str | None:
         """The plugin that registered this very op object; None for an op applied unregistered
         (identity, not name: an ad-hoc op may share a registered op's name)."""
-        name = getattr(op, "name", None)
-        if isinstance(name, str) and self.table.get(name) is op:
-            return self._entries[name].origin.plugin
-        return None
+        entry = self._by_id.get(id(op))
+        return entry.origin.plugin if entry is not None and entry.op is op else None
 
     def __contains__(self, name: object) -> bool:
         self.ensure_loaded()
@@ -335,27 +451,33 @@ class Registry:
     def list(self) -> list[OpInfo]:
         """Every registered op with where it came from, sorted by name."""
         self.ensure_loaded()
-        rows = []
-        for name in sorted(self._entries):
-            e = self._entries[name]
-            rows.append(
-                OpInfo(
-                    name=name,
-                    arity=e.spec.arity,
-                    params=e.spec.params,
-                    plugin=e.origin.plugin,
-                    distribution=e.origin.distribution,
-                    version=e.origin.version,
-                    summary=e.spec.summary,
-                    higher_order=e.spec.higher_order,
-                    overrides=str(e.overridden.origin) if e.overridden else None,
-                )
+        with self._lock:
+            entries = sorted(self._entries.items())
+        return [
+            OpInfo(
+                name=name,
+                arity=e.spec.arity,
+                params=e.spec.params,
+                plugin=e.origin.plugin,
+                distribution=e.origin.distribution,
+                version=e.origin.version,
+                summary=e.spec.summary,
+                higher_order=e.spec.higher_order,
+                overrides=str(e.overridden.origin) if e.overridden else None,
             )
-        return rows
+            for name, e in entries
+        ]
 
     def _unknown(self, name: object) -> UnknownOpError:
         close = difflib.get_close_matches(str(name), list(self.table), n=3, cutoff=0.6)
-        return UnknownOpError(str(name), close)
+        err = UnknownOpError(str(name), close)
+        if self._own_missing:
+            err.args = (
+                f"{err.args[0]}. micrograd-core's own ops come from its entry point, which is "
+                "missing: the package is not installed. Install it (`pip install -e .` in a "
+                "checkout, or `pip install micrograd-core`)",
+            )
+        return err
 
 
 def _dist_name(ep: metadata.EntryPoint) -> str:

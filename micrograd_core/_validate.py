@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from ._errors import OpValidationError
-from ._op import REALS, VARIADIC, Interval
+from ._errors import ArityError, OpValidationError, ParamError
+from ._op import REALS, VARIADIC, Interval, Op
 
 # Names an op may not take because `Value` uses them itself (x.backward() must stay backward).
 RESERVED_NAMES = frozenset(
@@ -100,6 +100,8 @@ def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
         fn = getattr(op, method, None)
         if not callable(fn):
             raise fail(f"`{method}` is missing or not callable")
+        if getattr(type(op), method, None) is getattr(Op, method):
+            raise fail(f"`{method}` is missing: it is Op's placeholder, define it on the op")
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):  # builtins without signatures: trust them
@@ -151,3 +153,27 @@ def _normalize_kinks(
             raise fail(f"`kinks` has {len(per_input)} per-input sequences for arity {arity}")
         return per_input
     raise fail(f"`kinks` must be numbers, or one sequence of numbers per input; got {kinks!r}")
+
+
+def call_problem(
+    spec: OpSpec, n_inputs: int, params: dict[str, Any]
+) -> tuple[type[ArityError] | type[ParamError], str] | None:
+    """What is wrong with calling an op of `spec` on `n_inputs` inputs and `params`, as the
+    error to raise and its message; None if nothing is."""
+    if spec.arity is not None and n_inputs != spec.arity:
+        return ArityError, f"takes {spec.arity} input(s), got {n_inputs}"
+    if not n_inputs:
+        return ArityError, "takes one or more inputs, got 0"
+    for key, value in params.items():
+        if hasattr(value, "_op") and hasattr(value, "grad"):  # a Value
+            return ParamError, (
+                f"static param {key!r} is a Value: static params get no "
+                "gradient, so pass a number (or use an op that takes it as an input)"
+            )
+    if params.keys() != set(spec.params):
+        missing = sorted(set(spec.params) - params.keys())
+        unknown = sorted(params.keys() - set(spec.params))
+        parts = [f"missing {missing}"] if missing else []
+        parts += [f"unknown {unknown}"] if unknown else []
+        return ParamError, f"static params {'; '.join(parts)} (declared: {spec.params})"
+    return None

@@ -1,30 +1,47 @@
-"""`Value`, the scalar graph node, and the hot paths that build nodes (`+`, `*`, `.relu()`, ...);
-`_apply` is the checked way any op becomes a node.
+"""`Value`, the scalar graph node; `apply`, which makes any op a node; `grad`, the functional
+gradient. With `_backward` (the order and the backward pass) this is the whole engine.
 
-Hot-path notes: a node is seven slots and no closure, so a graph is freed by reference counting
-alone (no per-node reference cycles for the cyclic GC to chase). The parents of a unary or binary
-node live in the slots `_a` and `_b` rather than in a tuple: a tuple per node would double the
-objects the cyclic GC scans, and the GC was a third of an eager training step. Other nodes keep
-a tuple in `_many` (`_a` is then None). Operators read the op from the registry's plain dict;
-pluggy is never involved here.
+A node is seven slots and no closure, so a graph is freed by reference counting alone. The
+parents of a unary or binary node live in the slots `_a` and `_b` (`_many` is then None), other
+nodes keep a tuple in `_many` (`_a` is then None): a tuple per node would double the objects
+the cyclic collector scans. Operators read the op from the registry's plain dict; pluggy never
+runs here.
 """
 
 from __future__ import annotations
 
-from numbers import Real
+import math
+from collections.abc import Sequence
+from functools import partial
+from numbers import Integral, Real
 from operator import attrgetter
-from typing import Any
+from typing import Any, Final
 
+from ._backward import backward_pass, gradients, topological_order
+from ._errors import OpContractError
 from ._registry import registry
+from ._validate import call_problem
 
 _TABLE = registry.table  # name -> op; the same dict object for the life of the process
 _new = object.__new__
 _DATA = attrgetter("data")
 
-# The active `compile` tracer, or None (the usual case: then each hook below costs one global
-# read). While tracing it learns which leaves fn created (constants of the program), which
-# comparisons of Value data fn made (guards checked at every replay) and whether a Value's data
-# escaped into Python (`float(v)`, `v.item()`), which a replay could not follow.
+#: The one place the engine names ops: the op each Python operator (and each of micrograd's
+#: methods) applies. Every other op is reached by its name, `x.sigmoid()` or `apply("sum", ...)`.
+OPERATORS: Final = {
+    "+": "add",
+    "*": "mul",
+    "** number": "pow",
+    "** Value": "pow_var",
+    ".relu()": "relu",
+    ".tanh()": "tanh",
+}
+_ADD, _MUL, _POW, _POW_VAR = (OPERATORS[k] for k in ("+", "*", "** number", "** Value"))
+_RELU, _TANH = OPERATORS[".relu()"], OPERATORS[".tanh()"]
+
+# The active `compile` tracer, or None (then each hook below costs one global read). While
+# tracing it learns which leaves fn created (constants of the program), which comparisons of
+# Value data fn made (guards re-checked at every replay) and whether data escaped into Python.
 _tracer: Any = None
 
 
@@ -41,13 +58,11 @@ class Value:
     grad: Any  # a float; a Value after backward(create_graph=True)
 
     def __init__(self, data: float) -> None:
-        if type(data) is not float:
-            data = _as_float(data, "Value(data)")
-        self.data = data
+        self.data = data if type(data) is float else _as_float(data, "Value(data)")
         self.grad = 0.0
-        self._a: Value | None = None  # first parent of a unary or binary node
-        self._b: Value | None = None  # second parent of a binary node
-        self._many: tuple[Value, ...] = ()  # the parents of any other node, when _a is None
+        self._a: Value | None = None
+        self._b: Value | None = None
+        self._many: tuple[Value, ...] | None = ()
         self._op: Any = None
         self._param: dict[str, Any] | None = None
         if _tracer is not None:
@@ -68,9 +83,8 @@ class Value:
     def _prev(self) -> tuple[Value, ...]:
         a = self._a
         if a is None:
-            return self._many
-        b = self._b
-        return (a,) if b is None else (a, b)
+            return self._many or ()
+        return (a,) if self._b is None else (a, self._b)
 
     @property
     def param(self) -> dict[str, Any]:
@@ -90,108 +104,90 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
-    # ---- arithmetic (micrograd's definitions, so results match it float for float) -------
-    # `+` and `*` are most of every graph: node creation is inlined (one Python call per node
-    # besides `op.forward`), the op is still read from the registry table by name.
+    # ---- arithmetic: micrograd's definitions, so results match it float for float ---------
+    # `+` and `*` are most of every graph, so they build their node inline.
     def __add__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            return _binary("add", self, other)
-        op = _TABLE.get("add") or registry.get("add")
-        v = _new(Value)
-        v.data = op.forward(self.data, other.data)
-        v.grad = 0.0
-        v._a = self
-        v._b = other
-        v._many = None
-        v._op = op
-        v._param = None
-        return v
+            return _binary(_ADD, self, other)
+        op = _TABLE.get(_ADD) or registry.get(_ADD)
+        return _node(op.forward(self.data, other.data), self, other, None, op, None)
 
     def __radd__(self, other: float) -> Value:
-        return _binary("add", other, self)
+        return _binary(_ADD, other, self)
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            return _binary("mul", self, other)
-        op = _TABLE.get("mul") or registry.get("mul")
-        v = _new(Value)
-        v.data = op.forward(self.data, other.data)
-        v.grad = 0.0
-        v._a = self
-        v._b = other
-        v._many = None
-        v._op = op
-        v._param = None
-        return v
+            return _binary(_MUL, self, other)
+        op = _TABLE.get(_MUL) or registry.get(_MUL)
+        return _node(op.forward(self.data, other.data), self, other, None, op, None)
 
     def __rmul__(self, other: float) -> Value:
-        return _binary("mul", other, self)
+        return _binary(_MUL, other, self)
 
     def __neg__(self) -> Value:
         return self * -1
 
     def __sub__(self, other: Value | float) -> Value:
-        return self + (-other)
+        if not isinstance(other, (Real, Value)):
+            return NotImplemented
+        return self + (-_number(other, _ADD, 1))
 
     def __rsub__(self, other: float) -> Value:
-        return other + (-self)
+        if not isinstance(other, Real):
+            return NotImplemented
+        return _number(other, _ADD, 0) + (-self)
 
     def __truediv__(self, other: Value | float) -> Value:
-        if type(other) is not Value and isinstance(other, Real) and other == 0:
-            other = _lift(other, "pow", 0)  # x / 0 is +-inf or nan (IEEE), as x / Value(0) is
-        return self * other**-1
+        # micrograd's x * other**-1. A number is made a float first, so that numpy scalars and
+        # huge ints divide as a Python float would; x / 0 is then +-inf or nan, as x / Value(0).
+        if type(other) is Value:
+            return self * other**-1
+        if not isinstance(other, Real):
+            return NotImplemented
+        c = _as_float(other, f"op {_MUL!r}, input 1")
+        return self * (c**-1 if c else math.copysign(math.inf, c))
 
     def __rtruediv__(self, other: float) -> Value:
-        return other * self**-1
+        if not isinstance(other, Real):
+            return NotImplemented
+        return _number(other, _MUL, 0) * self**-1
 
     def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):
-            return _apply.apply("pow_var", self, other)
+            return apply(_POW_VAR, self, other)
         if not isinstance(other, Real):
             return NotImplemented
-        return _apply.apply("pow", self, exponent=other)
+        return apply(_POW, self, exponent=_number(other, _POW, 1))
 
     def __rpow__(self, other: float) -> Value:
         if not isinstance(other, Real):
             return NotImplemented
-        return _apply.apply("pow_var", other, self)
+        return apply(_POW_VAR, other, self)
 
     def relu(self) -> Value:
-        return _unary("relu", self)
+        return _unary(_RELU, self)
+
+    def tanh(self) -> Value:
+        return _unary(_TANH, self)
 
     def __abs__(self) -> Value:
         # relu(x) + relu(-x): registered ops only, so abs() differentiates to any order (its
         # derivative at 0 is taken as 0, relu's). Lets a backward written with abs() run on Values.
         return self.relu() + (-self).relu()
 
-    def tanh(self) -> Value:
-        return _unary("tanh", self)
-
-    # Comparisons look at `data` only (they build no graph). They let a backward written for
-    # floats, such as relu's `grad * (x > 0)`, also run on Values. `==` stays identity.
+    # Comparisons look at `data` only and build no graph; they let a backward written for
+    # floats, such as relu's `grad if out > 0 else 0.0`, run on Values too. `==` stays identity.
     def __lt__(self, other: Value | float) -> bool:
-        result = self.data < _data(other)
-        if _tracer is not None:
-            _tracer.compare("lt", self, other, result)
-        return result
+        return _compare("lt", self, other, self.data < _data(other))
 
     def __le__(self, other: Value | float) -> bool:
-        result = self.data <= _data(other)
-        if _tracer is not None:
-            _tracer.compare("le", self, other, result)
-        return result
+        return _compare("le", self, other, self.data <= _data(other))
 
     def __gt__(self, other: Value | float) -> bool:
-        result = self.data > _data(other)
-        if _tracer is not None:
-            _tracer.compare("gt", self, other, result)
-        return result
+        return _compare("gt", self, other, self.data > _data(other))
 
     def __ge__(self, other: Value | float) -> bool:
-        result = self.data >= _data(other)
-        if _tracer is not None:
-            _tracer.compare("ge", self, other, result)
-        return result
+        return _compare("ge", self, other, self.data >= _data(other))
 
     __hash__ = object.__hash__
 
@@ -200,33 +196,37 @@ class Value:
         if name.startswith("_"):
             raise AttributeError(name)
         registry.get(name)  # raises UnknownOpError (an AttributeError) with close matches
-
-        def method(*others: Any, **params: Any) -> Value:
-            return _apply.apply(name, self, *others, **params)
-
-        method.__name__ = name
-        return method
+        return partial(apply, name, self)
 
     def backward(self, create_graph: bool = False) -> None:
-        """Set `self.grad = 1` and d self / d node into `.grad` of every node below.
+        """Set `self.grad = 1` and d self / d node into the `.grad` of every node below.
 
-        Leaves (parameters, inputs) accumulate: their `.grad` grows with each call until you
-        zero it (`Module.zero_grad()`), as in micrograd and PyTorch. Intermediate nodes get this
-        pass's gradient, so calling `backward()` twice gives each leaf exactly twice the
-        gradient. With `create_graph=True` the gradients are `Value`s that can be
-        differentiated again.
+        Leaves (parameters, inputs) accumulate: each call adds this pass's contributions to
+        their `.grad`, one by one, until you zero it (`Module.zero_grad()`), as in micrograd and
+        PyTorch. (In floating point a second call need not give exactly twice the first.)
+        Intermediate nodes get this pass's gradient only. If an op's backward fails, every
+        `.grad` is left as it was and `OpContractError` names the op.
+
+        With `create_graph=True` the gradients are `Value`s that can be differentiated again.
+        They reference the graph they came from, which references them back: zero them when
+        done (or use `grad(..., create_graph=True)`, which stores nothing on the nodes).
         """
-        from ._backward import backward
-
-        backward(self, create_graph=create_graph)
+        backward_pass(self, create_graph)
 
 
 def _data(x: Value | float) -> float:
     return x.data if isinstance(x, Value) else x
 
 
+def _compare(kind: str, a: Value, b: Value | float, result: bool) -> bool:
+    if _tracer is not None:
+        _tracer.compare(kind, a, b, result)
+    return result
+
+
 def _as_float(x: Any, where: str) -> float:
-    if isinstance(x, Real):  # int, bool, float, numpy floats, Fraction...
+    """A real number as a Python float (numpy scalars, ints, fractions...): what a node holds."""
+    if isinstance(x, Real):
         try:
             return float(x)
         except OverflowError:
@@ -236,77 +236,123 @@ def _as_float(x: Any, where: str) -> float:
     raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
 
 
+def _number(x: Any, op: str, index: int) -> Any:
+    """A number on the other side of an operator: a Python int stays exact (an exponent of
+    10**400 is meaningful), any other real number becomes a Python float; Values pass."""
+    if type(x) is int or type(x) is float or isinstance(x, Value):
+        return x
+    if isinstance(x, Integral) and not isinstance(x, bool):
+        return int(x)
+    return _as_float(x, f"op {op!r}, input {index}")
+
+
 def _lift(x: Any, op: str, index: int) -> Value:
-    """Inputs may be numbers on either side; they become constant leaves."""
+    """A number given where a Value goes becomes a constant leaf."""
     if isinstance(x, Value):
         return x
     v = _new(Value)
     v.data = _as_float(x, f"op {op!r}, input {index}")
     v.grad = 0.0
-    v._a = v._b = None
+    v._a = v._b = v._op = v._param = None
     v._many = ()
     if _tracer is not None:
         _tracer.leaf(v)
-    v._op = None
-    v._param = None
     return v
 
 
-def _node(data: float, prev: tuple[Value, ...], op: Any, param: dict[str, Any] | None) -> Value:
+def _node(data: Any, a: Any, b: Any, many: Any, op: Any, param: dict[str, Any] | None) -> Value:
+    """A new op node: parents `a` (and `b`), or the tuple `many` (with `a` None)."""
+    if type(data) is not float:
+        data = _real(data, op, "forward")
     v = _new(Value)
     v.data = data
     v.grad = 0.0
-    n = len(prev)
-    if n == 2:
-        v._a, v._b = prev
-        v._many = None
-    elif n == 1:
-        v._a = prev[0]
-        v._b = v._many = None
-    else:
-        v._a = v._b = None
-        v._many = prev
+    v._a = a
+    v._b = b
+    v._many = many
     v._op = op
     v._param = param
     return v
 
 
+def _real(x: Any, op: Any, method: str) -> float:
+    """What an op's method returned, as a float, or an error naming the op."""
+    if isinstance(x, Real):
+        return float(x)
+    msg = f"{method} returned {type(x).__name__} {x!r}, not a real number"
+    raise OpContractError(op, registry.plugin_of(op), msg)
+
+
 def _binary(name: str, a: Any, b: Any) -> Value:
-    """The hot path of `+` and `*`: no validation beyond lifting numbers."""
-    if type(a) is not Value:
-        if not isinstance(a, (Real, Value)):
+    """`+` and `*` with a number on one side: the number becomes a constant leaf."""
+    for x in (a, b):
+        if not isinstance(x, (Real, Value)):
             return NotImplemented  # type: ignore[return-value]
-        a = _lift(a, name, 0)
-    if type(b) is not Value:
-        if not isinstance(b, (Real, Value)):
-            return NotImplemented  # type: ignore[return-value]
-        b = _lift(b, name, 1)
-    try:
-        op = _TABLE[name]
-    except KeyError:
-        op = registry.get(name)
-    return _node(op.forward(a.data, b.data), (a, b), op, None)
+    a, b = _lift(a, name, 0), _lift(b, name, 1)
+    op = _TABLE.get(name) or registry.get(name)
+    return _node(op.forward(a.data, b.data), a, b, None, op, None)
 
 
 def _unary(name: str, a: Value) -> Value:
-    """The hot path of `.relu()` and `.tanh()`: `apply` minus the checks a method call needs not."""
+    """`.relu()` and `.tanh()`: `apply` without the checks a method call needs not."""
     op = _TABLE.get(name) or registry.get(name)
-    out = op.forward(a.data)
-    if type(out) is not float:
-        return _apply.apply(op, a)  # let apply convert the result or report the contract breach
-    return _node(out, (a,), op, None)
+    return _node(op.forward(a.data), a, None, None, op, None)
 
 
-def sum_values(values: list[Value]) -> Value:
-    """One `sum` node over Values (the n-ary Sum op): the demo loss sums its terms with it."""
-    try:
-        op = _TABLE["sum"]
-    except KeyError:
-        op = registry.get("sum")
-    prev = tuple(values)
-    return _node(op.forward(*map(_DATA, prev)), prev, op, None)  # C-level read of every .data
+def make_node(op: Any, inputs: Sequence[Value], out: Any, params: dict[str, Any] | None) -> Value:
+    """The node of `op` over Values `inputs` whose forward gave `out` (already computed, say for
+    a whole layer at once); the caller has checked the call as `apply` does."""
+    n = len(inputs)
+    if n == 1:
+        return _node(out, inputs[0], None, None, op, params or None)
+    if n == 2:
+        return _node(out, inputs[0], inputs[1], None, op, params or None)
+    return _node(out, None, None, tuple(inputs), op, params or None)
 
 
-# `apply` builds Values, so its module imports this one; the operators above reach it through
-# the module object, looked up at call time.
-from . import _apply  # noqa: E402
+def apply(op: Any, *inputs: Any, **params: Any) -> Value:
+    """Apply an op (a registered name, or an op object) to inputs (Values or numbers).
+
+    `apply("pow", x, exponent=3)`, `apply("sum", a, b, c)`. Checks arity and static params and
+    raises `ArityError` / `ParamError` / `TypeError` naming the op and the argument.
+    """
+    if isinstance(op, str):
+        op = registry.get(op)
+    spec = registry.spec_of(op)
+    problem = call_problem(spec, len(inputs), params)
+    if problem is not None:
+        error, msg = problem
+        raise error(op, registry.plugin_of(op), msg)
+    if set(map(type, inputs)) == {Value}:  # the usual case, checked at C speed
+        xs = inputs
+    else:
+        xs = tuple(_lift(x, spec.name, i) for i, x in enumerate(inputs))
+    return make_node(op, xs, op.forward(*map(_DATA, xs), **params), params)
+
+
+def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> list[Any]:
+    """d output / d input for each input, without touching any `.grad` (PyTorch's autograd.grad).
+
+    The floats are those `output.backward()` would give. With `create_graph=True` the results
+    are `Value`s you can differentiate again: `dx, = grad(y, [x], create_graph=True);
+    ddx, = grad(dx, [x])`. An input `output` does not depend on gets 0.0.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(
+            f"grad(output, inputs): output must be a Value, got {type(output).__name__}"
+        )
+    xs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, x in enumerate(xs):
+        if not isinstance(x, Value):
+            raise TypeError(
+                f"grad(output, inputs): inputs[{i}] must be a Value, got {type(x).__name__}"
+            )
+    seed = Value(1.0) if create_graph else 1.0
+    acc = gradients(output, seed, create_graph)
+    out = [acc.get(x, 0.0) for x in xs]
+    if create_graph:  # constants (d(x+y)/dx = 1) become leaves, so every result is a Value
+        return [g if isinstance(g, Value) else _lift(g, "grad", i) for i, g in enumerate(out)]
+    return out
+
+
+__all__ = ["OPERATORS", "Value", "apply", "grad", "make_node", "topological_order"]

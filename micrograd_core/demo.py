@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from ._value import Value, sum_values
+from ._value import Value, apply
 from .datasets import make_moons
 from .nn import MLP
 from .optim import SGD, Adam
@@ -45,8 +45,8 @@ def demo_loss(
     inputs = [[Value(a), Value(b)] for a, b in X]
     scores = [model(x) for x in inputs]
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
-    data_loss = sum_values(losses) * (1.0 / len(losses))
-    reg_loss = alpha * sum_values([p * p for p in model.parameters()])
+    data_loss = apply("sum", *losses) * (1.0 / len(losses))
+    reg_loss = alpha * apply("sum", *[p * p for p in model.parameters()])
     accuracy = sum((yi > 0) == (si.data > 0) for yi, si in zip(y, scores)) / len(y)
     return data_loss + reg_loss, accuracy
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._apply import apply
 from ._registry import registry
-from ._value import Value
+from ._value import Value, apply
 
 
 def __getattr__(name: str) -> Callable[..., Value]:

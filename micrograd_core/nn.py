@@ -1,9 +1,10 @@
 """Neural-network building blocks with micrograd's signatures, init order and reprs.
 
 After `random.seed(s)`, `MLP(2, [16, 16, 1])` holds exactly the weights micrograd's MLP would.
-The one difference: a neuron's weighted sum `b + w0*x0 + ...` is a single `dot` node instead of
-micrograd's chain of muls and adds (same floats; about an eighth of micrograd's nodes, so eager
-steps are faster).
+The one difference: a neuron's weighted sum `b + w0*x0 + ...` is a single node of the builtin
+`dot` op instead of micrograd's chain of muls and adds (same floats; about an eighth of
+micrograd's nodes, so eager steps are faster). nn reaches `dot` by name through the registry,
+as any user code would; the engine itself knows no op by name.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ._dot import dot_rows
-from ._value import Value, _lift, _unary
+from . import _value
+from ._registry import registry
+from ._value import _DATA, Value, _lift, _unary, apply, make_node
+
+#: The registered op a neuron's weighted sum is: inputs bias, weights..., inputs...
+DOT = "dot"
 
 
 def _values(x: Sequence[Value | float], where: str) -> list[Value]:
@@ -24,8 +29,22 @@ def _values(x: Sequence[Value | float], where: str) -> list[Value]:
 def _activations(neurons: Sequence[Neuron], xs: list[Value]) -> list[Value]:
     """Each neuron on the same inputs: its weighted sum (a `dot` node), then relu unless it is
     linear. One pass for a whole layer, which reads the inputs' data once."""
-    acts = dot_rows([(n.b, n.w) for n in neurons], xs)
+    acts = _dot_rows([(n.b, n.w) for n in neurons], xs)
     return [_unary("relu", a) if n.nonlin else a for n, a in zip(neurons, acts)]
+
+
+def _dot_rows(rows: list[tuple[Value, list[Value]]], xs: list[Value]) -> list[Value]:
+    """One `dot` node per (bias, weights) row over the same inputs: what `apply("dot", b,
+    *ws, *xs)` gives, with the arity check made once and the inputs' data read once."""
+    op = _value._TABLE.get(DOT) or registry.get(DOT)
+    if _value._tracer is not None or registry.spec_of(op).arity is not None:
+        return [apply(op, b, *ws, *xs) for b, ws in rows]  # checked one by one
+    forward = op.forward
+    xd = [*map(_DATA, xs)]
+    return [
+        make_node(op, (b, *ws, *xs), forward(b.data, *map(_DATA, ws), *xd), None)
+        for b, ws in rows
+    ]
 
 
 class Module:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from operator import mul
 from typing import Any
 
-from micrograd_core import VARIADIC, Op, Value, apply, sequential_sum
+from micrograd_core import VARIADIC, Op, sequential_sum
 
 
 class Add(Op):
@@ -14,9 +14,6 @@ class Add(Op):
 
     name = "add"
     arity = 2
-    # Optional fast paths (see micrograd_core._template): the same arithmetic, inlined.
-    forward_source = "x0 + x1"
-    backward_source = ("g", "g")
 
     def forward(self, a: float, b: float) -> float:
         return a + b
@@ -30,8 +27,6 @@ class Mul(Op):
 
     name = "mul"
     arity = 2
-    forward_source = "x0 * x1"
-    backward_source = ("x1 * g", "x0 * g")
 
     def forward(self, a: float, b: float) -> float:
         return a * b
@@ -45,8 +40,6 @@ class Sum(Op):
 
     name = "sum"
     arity = VARIADIC
-    forward_source = "sequential_sum(xs)"
-    backward_source = ("g",)
 
     def forward(self, *xs: float) -> float:
         # left to right from 0, as micrograd's sum() of Values adds (builtin sum() compensates
@@ -62,8 +55,7 @@ class Dot(Op):
 
     Inputs: the bias `b` (when the count is odd), then the n weights, then the n inputs:
     dot(b) = b, dot(w, x) = w*x, dot(b, w0, w1, x0, x1) = b + w0*x0 + w1*x1. Eager mode then
-    builds one node per neuron instead of a mul per weight plus a sum. Gradients are
-    accumulated as the expansion's graph does: the bias, then the pairs last to first.
+    builds one node per neuron instead of a mul per weight plus a sum.
     """
 
     name = "dot"
@@ -71,8 +63,8 @@ class Dot(Op):
 
     def forward(self, *xs: float) -> float:
         bias, n = len(xs) % 2, len(xs) // 2
-        # From 0, then the bias: what `expand` (a sum node) computes. micrograd starts from the
-        # bias itself, which differs only in the sign of a zero (-0.0 bias, all terms -0.0).
+        # From 0, then the bias, as the sum op adds. micrograd starts from the bias itself,
+        # which differs only in the sign of a zero (-0.0 bias, all terms -0.0).
         start = 0.0 + xs[0] if bias else 0.0
         return sequential_sum(map(mul, xs[bias : bias + n], xs[bias + n :]), start)
 
@@ -80,10 +72,3 @@ class Dot(Op):
         bias, n = len(xs) % 2, len(xs) // 2
         ws, inputs = xs[bias : bias + n], xs[bias + n :]
         return [grad] * bias + [x * grad for x in inputs] + [w * grad for w in ws]
-
-    def expand(self, *xs: Value) -> Value:
-        """The same function as mul and sum nodes: what `compile` traces, because its
-        executors run the many muls of a layer as one vectorised statement."""
-        bias, n = len(xs) % 2, len(xs) // 2
-        terms = [w * x for w, x in zip(xs[bias : bias + n], xs[bias + n :])]  # the mul op
-        return apply("sum", *xs[:bias], *terms)

@@ -62,8 +62,6 @@ class Pow(Op):
     arity = 1
     params = ("exponent",)
     param_examples = ({"exponent": 2}, {"exponent": 3}, {"exponent": -1}, {"exponent": 0.5})
-    forward_source = "_fpow(x0, exponent)"
-    backward_source = ("0.0 * g if exponent == 0 else (exponent * _fpow(x0, exponent - 1)) * g",)
 
     def domain(self, exponent: float) -> tuple[Interval]:
         # Negative bases only have real powers for integer exponents; 0 is a pole below 0.
@@ -84,8 +82,6 @@ class PowVar(Op):
     name = "pow_var"
     arity = 2
     domain = (_POSITIVE, REALS)
-    forward_source = "_fpow(x0, x1)"
-    backward_source = ("(x1 * _fpow(x0, x1 - 1)) * g", "(out * _LN.forward(x0)) * g")
 
     def forward(self, x: float, y: float) -> float:
         return _fpow(x, y)

@@ -158,7 +158,7 @@ def test_numpy_sums_add_left_to_right(rows: int, cols: int) -> None:
     pairwise along an array's fast axis, which would show in the last bits (or in -0.0)."""
     import numpy as np
 
-    from micrograd_core._compile._npexec import _seqsum
+    from micrograd_core._compile._numpy_executor import _seqsum
 
     rng = random.Random(rows * 1000 + cols)
     data = [
@@ -320,7 +320,7 @@ def test_deep_chain_and_wide_sum(executor: str) -> None:
     program.backward()
     assert x.grad == expected
     xs = [Value(float(i)) for i in range(20_000)]
-    from micrograd_core._value import sum_values
+    from helpers import sum_values
 
     wide = compile(lambda: sum_values(xs), executor=executor)
     assert wide.forward() == sum(float(i) for i in range(20_000))

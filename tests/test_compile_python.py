@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from helpers import sum_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_core import VARIADIC, Op, Value, apply, compile, registry, sequential_sum
-from micrograd_core._value import sum_values
 from micrograd_core.testing import ExprGraph, expression_graphs
 
 try:
@@ -256,7 +256,7 @@ def test_a_constant_read_by_every_node_of_a_chain() -> None:
 
 
 def test_a_negative_zero_bias_keeps_its_sign_in_both_modes() -> None:
-    from micrograd_core._dot import dot_values
+    from helpers import dot_values
 
     b, w, x = Value(0.5), Value(0.5), Value(1.0)
     program = compile(lambda: dot_values(b, [w], [x]) ** -1)  # traced as sum(b, w*x)
@@ -265,7 +265,7 @@ def test_a_negative_zero_bias_keeps_its_sign_in_both_modes() -> None:
 
 
 def test_a_value_repeated_inside_one_dot() -> None:
-    from micrograd_core._dot import dot_values
+    from helpers import dot_values
 
     ws, x = [Value(1.0), Value(1e16), Value(-1e16)], Value(1.0)
     bias = Value(0.0)

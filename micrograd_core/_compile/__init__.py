@@ -22,15 +22,14 @@ Reading `.data` directly inside `fn` cannot be seen: do not branch on it.
 from __future__ import annotations
 
 import gc
-import math
 from collections.abc import Callable
 from typing import Any
 
 from .. import _value
-from .._errors import MicrogradError, OpContractError
+from .._errors import MicrogradError
 from .._registry import registry
 from .._value import Value
-from ._gradplan import B_SEED
+from ._grad_layout import B_SEED
 from ._plan import Plan
 
 
@@ -64,7 +63,6 @@ class _Tracer:
         self.keep: list[Value] = []  # keeps created leaves alive so their ids stay unique
         self.guards: list[tuple[str, Any, Any, bool]] = []
         self.escaped: str | None = None
-        self.expanded: dict[str, Any] = {}  # ops traced as their `expand`: still must not change
 
     def leaf(self, v: Value) -> None:
         self.created.add(id(v))
@@ -75,18 +73,6 @@ class _Tracer:
 
     def escape(self, v: Value, how: str) -> None:
         self.escaped = self.escaped or how
-
-    def expansion(self, op: Any, out: Any, expected: float) -> Value | None:
-        """The result of `op.expand(...)`, which stands for the op's node in the trace; None
-        (trace the op itself) if its value is not the op's own `forward`, `expected`."""
-        if not isinstance(out, Value):
-            raise OpContractError(
-                op, registry.plugin_of(op), f"expand returned {type(out).__name__}, not a Value"
-            )
-        if out.data != expected and not (math.isnan(out.data) and math.isnan(expected)):
-            return None
-        self.expanded[op.name] = op
-        return out
 
 
 class Program:
@@ -131,19 +117,19 @@ class Program:
         self._inputs = plan.inputs
         # Registered ops must still be the registered ones at replay (ad-hoc op objects that
         # were never registered, such as a private op inside another's backward, are exempt).
-        ops = [g.op for g in plan.groups] + list(tracer.expanded.values())  # expanded ones too
+        ops = [g.op for g in plan.groups]
         self._ops = {op.name: op for op in ops if registry.table.get(op.name) is op}
         self._guards = [self._guard(plan, g) for g in tracer.guards]
         self._guards = [g for g in self._guards if g is not None]
         self.nodes = plan.size  #: nodes in the traced graph, leaves included
         self.executor = _pick(executor)
         if self.executor == "numpy":
-            from ._npexec import build as build_np
+            from ._numpy_executor import build as build_np
 
             self._runner = build_np(plan)
             self.source = self._runner.source
         else:
-            from ._pyexec import build
+            from ._python_executor import build
 
             keep = {*plan.outputs, *(r[1] for g in self._guards for r in g[1:3] if r[0] == "slot")}
             fwd, bwd, self.source, n_grads = build(plan, keep)

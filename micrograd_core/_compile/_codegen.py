@@ -1,5 +1,6 @@
-"""Helpers shared by the executors that generate Python source (`_pyexec`, `_pygrad`,
-`_npexec`): templates rendered once per program, their holes, gathers of slots."""
+"""Helpers shared by the executors that generate Python source (`_python_executor`,
+`_python_backward`, `_numpy_executor`): fast paths rendered once per program, their holes,
+gathers of slots."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import re
 from operator import itemgetter
 from typing import Any
 
-from .._apply import spec_of
 from .._errors import OpContractError
+from .._fastpaths import Template
+from .._fastpaths import template as fast_template
 from .._registry import registry
-from .._template import Template, template_of
 from ._plan import Group
 
 #: Terms per node up to which sums are added position by position, one element-wise `map` per
@@ -76,21 +77,31 @@ def rows_source(g: Group, k: int, ns: dict[str, Any], nodes: list[int] | None = 
     return f"list(map(_callV, _r{tag}))"
 
 
-def template(op: Any, ns: dict[str, Any]) -> Template | None:
-    """The op's templates, rendered once per op and program (names prefixed per op)."""
+def template(group: Group, ns: dict[str, Any]) -> Template | None:
+    """The checked fast path of the group's op for its input count and params (see
+    `_fastpaths`), rendered once per program (names prefixed per template), or None."""
     cache = ns.setdefault("__templates__", {})
-    if id(op) not in cache:
-        tpl = template_of(op, spec_of(op), f"_t{len(cache)}_")
+    op = group.op
+    key = (id(op), group.n_inputs, group.key)
+    if key not in cache:
+        spec, registered = registry.spec_of(op), registry.fastpath_of(op)
+        prefix = f"_t{len(cache)}_"
+        tpl = fast_template(op, spec, group.n_inputs, group.params, registered, prefix)
         if tpl is not None:
             ns.update(tpl.globals)
-        cache[id(op)] = tpl
-    return cache[id(op)]  # type: ignore[no-any-return]
+        cache[key] = tpl
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def rowwise(group: Group, tpl: Template | None) -> bool:
+    """Whether the group runs node by node over rows of inputs (a fast path written for any
+    number of inputs, or a variadic op with none) rather than over columns x0, x1, ..."""
+    return tpl.uniform if tpl is not None else registry.spec_of(group.op).arity is None
 
 
 def holes(group: Group, k: int, ns: dict[str, Any]) -> dict[str, str]:
     """Template holes: inputs and out/g keep their names, params become namespace constants."""
-    fixed = spec_of(group.op).arity is not None  # a variadic template names no x0, x1, ...
-    names = {f"x{j}": f"x{j}" for j in range(group.n_inputs if fixed else 0)}
+    names = {f"x{j}": f"x{j}" for j in range(group.n_inputs)}
     names.update(g="g", out="out", x="x", xs="xs")
     for p, value in group.params.items():
         ns[f"_k{k}_{p}"] = value
@@ -99,11 +110,15 @@ def holes(group: Group, k: int, ns: dict[str, Any]) -> dict[str, str]:
 
 
 def check(results: list[Any], n_inputs: int, op: Any) -> list[Any]:
+    """What an op's backward returned for each node: a sequence of `n_inputs` gradients each."""
     for r in results:
-        if len(r) != n_inputs:
-            raise OpContractError(
-                op, registry.plugin_of(op), f"backward must return {n_inputs} gradient(s)"
-            )
+        try:
+            ok = len(r) == n_inputs
+        except TypeError:
+            ok = False
+        if not ok:
+            msg = f"backward must return a sequence of {n_inputs} gradient(s), got {r!r}"
+            raise OpContractError(op, registry.plugin_of(op), msg)
     return results
 
 

@@ -11,7 +11,7 @@ the edges its gradient sums, in exactly the order the eager `backward` accumulat
 0.0, as a fresh `.grad` is, that makes every gradient equal to eager's float for float. The
 numpy executor stores each edge's contribution in an edge array `E` (`E[0]` is 0.0, padding
 that keeps every gather a tuple; `E[1]` is the seed 1.0 of the output); the pure-Python one
-sums most contributions without storing them (`_gradplan`).
+sums most contributions without storing them (`_grad_layout`).
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ ZERO, SEED = 0, 1
 class Group:
     """Nodes computed by one vectorised statement: same level, op, input count and params."""
 
-    __slots__ = ("edge_base", "inputs", "n_inputs", "nodes", "op", "params", "start")
+    __slots__ = ("edge_base", "inputs", "key", "n_inputs", "nodes", "op", "params", "start")
 
-    def __init__(self, op: Any, params: dict[str, Any], n_inputs: int) -> None:
+    def __init__(self, op: Any, params: dict[str, Any], n_inputs: int, key: Any = ()) -> None:
         self.op = op
         self.params = params
+        self.key = key  # the params, hashable
         self.n_inputs = n_inputs
         self.nodes: list[Value] = []
         self.start = 0  # slot of the first node; a group's slots are contiguous
@@ -63,11 +64,12 @@ class Plan:
             prev = parents[v] = v._prev
             lv = level[v] = 1 + max(map(depth, prev))
             params = v._param or {}
-            key = (id(v._op), len(prev), _params_key(params) if params else ())
+            pkey = _params_key(params) if params else ()
+            key = (id(v._op), len(prev), pkey)
             groups = by_level.setdefault(lv, {})
             group = groups.get(key)
             if group is None:
-                group = groups[key] = Group(v._op, params, len(prev))
+                group = groups[key] = Group(v._op, params, len(prev), pkey)
             group.nodes.append(v)
         self.groups = [g for lv in sorted(by_level) for g in by_level[lv].values()]
         n = len(slot)

@@ -13,10 +13,9 @@ import ast
 from collections.abc import Mapping
 from typing import Any, cast
 
-from .._apply import apply
 from .._errors import MicrogradError
 from .._registry import registry
-from .._value import Value
+from .._value import Value, apply
 
 MAX_LENGTH = 100_000
 

@@ -18,10 +18,8 @@ from typing import Any
 import attrs
 from hypothesis import strategies as st
 
-from .._apply import apply
-from .._backward import grad
 from .._registry import registry
-from .._value import Value
+from .._value import Value, apply, grad
 from ._numeric import ATOL, EPS, RTOL, Comparison, Tolerance, central_difference, singular_points
 from ._report import CheckResult, Failure, GradientCheckError
 

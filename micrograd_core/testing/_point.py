@@ -10,9 +10,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-from .._apply import apply
-from .._backward import grad
-from .._value import Value
+from .._value import Value, apply, grad
 from ._numeric import (
     Comparison,
     Tolerance,

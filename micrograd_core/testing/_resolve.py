@@ -6,7 +6,6 @@ from typing import Any
 
 import attrs
 
-from .._apply import spec_of
 from .._registry import registry
 from .._validate import OpSpec, validate_op
 
@@ -52,4 +51,4 @@ def resolve(op_or_name: Any) -> Target:
     if isinstance(name, str) and name in registry and registry.get(name) is op:
         origin = registry.origin(name)
         return Target(op, registry.spec(name), origin.plugin, origin.distribution, origin.version)
-    return Target(op, spec_of(op), UNREGISTERED, None, None)
+    return Target(op, registry.spec_of(op), UNREGISTERED, None, None)

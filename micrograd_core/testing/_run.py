@@ -12,7 +12,7 @@ import hypothesis
 from hypothesis import HealthCheck, given
 from hypothesis.errors import Flaky, Unsatisfiable
 
-from .._apply import call_problem
+from .._validate import call_problem
 from ._numeric import ATOL, EPS, RTOL, Tolerance
 from ._point import Found, check_at
 from ._report import CheckResult, Failure, GradientCheckError

@@ -9,12 +9,12 @@ from operator import mul
 from typing import Any
 
 import pytest
+from helpers import sum_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_core import Op, Value, apply, compile, registry, sequential_sum
-from micrograd_core._compile._zeros import FactorSums, drop_zeros
-from micrograd_core._value import sum_values
+from micrograd_core._compile._zero_skipping import FactorSums, drop_zeros
 from micrograd_core.nn import MLP
 
 

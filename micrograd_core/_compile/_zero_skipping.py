@@ -1,4 +1,5 @@
-"""Skipping the terms of zero gradient in the pure-Python executor's backward (see `_pygrad`).
+"""Skipping the terms of zero gradient in the pure-Python executor's backward
+(see `_python_backward`).
 
 A relu that is off, or a max-margin loss that is met, gives gradients that are exactly 0.0, and
 every `factor * 0.0` below them is 0.0 or -0.0. Adding that to a sum changes nothing as long as
@@ -29,7 +30,7 @@ from typing import Any
 from .._floats import sequential_sum
 from ._codegen import getter
 
-Rows = list[Any]  # tuples of numbers: the distinct rows a segment of `_pygrad` gathered
+Rows = list[Any]  # tuples of numbers: the distinct rows a segment of `_python_backward` gathered
 _RMUL, _ZEROS = repeat(mul), repeat(0.0)  # endless: map() stops at its shortest input
 
 

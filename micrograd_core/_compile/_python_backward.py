@@ -1,4 +1,4 @@
-"""The pure-Python executor's `backward(V, B)`, generated from a `GradPlan` (see `_gradplan`).
+"""The pure-Python executor's `backward(V, B)`, generated from a `GradPlan` (see `_grad_layout`).
 
 Groups run last to first. For each: the gradients of its nodes (one statement per batch), then
 the contributions its op stores for the edges that are neither plain nor factor. A batch's
@@ -6,7 +6,7 @@ segment whose nodes read a few contributions each (up to `ROUNDS_MAX`) is added 
 position, one element-wise `map` per position; longer ones become
 `sum(map(mul, factors, gradients))` per node over distinct rows gathered once, so that a dense
 layer reads each column of its inputs and each row of gradients once, not once per weight; the
-terms whose gradient is exactly zero are left out there (see `_zeros`).
+terms whose gradient is exactly zero are left out there (see `_zero_skipping`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,21 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from .._apply import spec_of
-from ._codegen import ROUNDS_MAX, bind, check, comprehension, distinct, gather, getter, rows_source
-from ._exprs import py_map
-from ._gradplan import FACTOR, Batch, GradPlan
+from ._codegen import (
+    ROUNDS_MAX,
+    bind,
+    check,
+    comprehension,
+    distinct,
+    gather,
+    getter,
+    rows_source,
+    rowwise,
+)
+from ._grad_layout import FACTOR, Batch, GradPlan
 from ._plan import Group
-from ._zeros import FactorSums
+from ._vectorize import py_map
+from ._zero_skipping import FactorSums
 
 _SCALAR_MAX = 16  # contributions up to which a lone node's gradient is one scalar expression
 
@@ -73,7 +82,7 @@ def _stored(gp: GradPlan, k: int, tpl: Any, names: dict[str, str], ns: dict[str,
     m, s = len(live), g.start
     wanted = [j for j, r in enumerate(gp.rules[k]) if r is None]
     grads = [gp.gs[s + i] for i in live]
-    variadic = spec_of(g.op).arity is None
+    variadic = rowwise(g, tpl)
     back = tpl.backward if tpl is not None and tpl.backward is not None else None
     if m == 1 and back is not None and not variadic:  # e.g. a chain's node: scalar statements
         scalar = {**names, "out": f"V[{s + live[0]}]", "g": f"B[{grads[0]}]"}

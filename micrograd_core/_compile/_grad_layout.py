@@ -13,8 +13,9 @@ op, in slots of `B`, and then summed as plain contributions.
 The same factor or gradient tuple is read by many nodes (in a dense layer, every weight of a
 neuron reads that neuron's gradient over the samples), so a node's contributions are cut into
 *segments*, one per consumer group and kind; identical segments are gathered once per replay
-(see `_pygrad`). A node whose gradient is a single plain contribution (a product inside a sum)
-gets no slot at all: it shares its consumer's, since 0.0 + g is g (a gradient is never -0.0).
+(see `_python_backward`). A node whose gradient is a single plain contribution (a product
+inside a sum) gets no slot at all: it shares its consumer's, since 0.0 + g is g (a gradient
+is never -0.0).
 A node fed by many short runs (a constant read by every node of a chain) gets them as one run
 instead, plain contributions multiplied by 1.0 (which changes no float).
 Nodes that depend on no input leaf need no gradient and get none.

@@ -1,6 +1,6 @@
 """The pure-Python executor: one generated `forward(V)`, one statement per group (see `_plan`),
 each a C-level `map` chain over the group's nodes where the op has a template, or a call of
-`op.forward` per node where it has not; and one `backward(V, B)` (see `_pygrad`)."""
+`op.forward` per node where it has not; and one `backward(V, B)` (see `_python_backward`)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,14 @@ from itertools import repeat
 from operator import methodcaller, mul
 from typing import Any
 
-from .._apply import spec_of
+from .._fastpaths import Template
 from .._floats import sequential_sum
-from .._template import Template
-from ._codegen import comprehension, gather, holes, rows_source, template
-from ._contract import Contraction
-from ._exprs import PY_NAMESPACE, py_map
-from ._gradplan import GradPlan, Rule, rule_of
+from ._codegen import comprehension, gather, holes, rows_source, rowwise, template
+from ._fused_sums import Contraction
+from ._grad_layout import GradPlan, Rule, rule_of
 from ._plan import Group, Plan
-from ._pygrad import backward_source
+from ._python_backward import backward_source
+from ._vectorize import PY_NAMESPACE, py_map
 
 
 def _variadic(
@@ -48,7 +47,7 @@ def build(plan: Plan, keep: set[int]) -> tuple[Any, Any, Any, int]:
     )
     fwd = ["def forward(V):", "    _callV = methodcaller('__call__', V)"]
     rules: list[list[Rule]] = []
-    templates = [template(g.op, ns) for g in plan.groups]
+    templates = [template(g, ns) for g in plan.groups]
     group_holes = [holes(g, k, ns) for k, g in enumerate(plan.groups)]
     contraction = Contraction(plan, templates, keep)
     for k, (g, tpl, names) in enumerate(zip(plan.groups, templates, group_holes)):
@@ -60,12 +59,12 @@ def build(plan: Plan, keep: set[int]) -> tuple[Any, Any, Any, int]:
         if k in contraction.fused:
             fwd += contraction.source(plan, k, ns)
             continue
-        if n == 1 and spec_of(g.op).arity is not None and tpl is not None and tpl.forward:
+        if n == 1 and tpl is not None and not tpl.uniform and tpl.forward:
             holes_ = {**names, **{f"x{j}": f"V[{g.inputs[j][0]}]" for j in range(g.n_inputs)}}
             fwd.append(f"    V[{s}] = {tpl.forward.format(**holes_)}")  # a chain's node
             continue
         fwd += [f"    # {g.op.name} x {n}"]
-        if spec_of(g.op).arity is None:
+        if rowwise(g, tpl):
             fwd += _variadic(g, k, tpl, names, ns)
             continue
         cols = [f"x{j}" for j in range(g.n_inputs)]

@@ -1,7 +1,7 @@
 """The numpy executor (extra `fast`): the plan's groups as array statements on float64 arrays.
 
 Same layout as the pure-Python executor (`_plan`): the value array `V`, the edge array `E`.
-Templates become array expressions (`_exprs.np_expr`); ops without one, or with one numpy cannot
+Templates become array expressions (`_vectorize.np_expr`); ops without one, or with one numpy cannot
 express, run element by element through `op.forward` / `op.backward`. Sums run left to right
 (`_seqsum`, never numpy's pairwise `sum`) so that results follow Python's float arithmetic.
 """
@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .._apply import spec_of
 from ._codegen import check as _check
-from ._codegen import contiguous, holes, template
-from ._exprs import np_expr
+from ._codegen import contiguous, holes, rowwise, template
 from ._plan import Group, Plan
+from ._vectorize import np_expr
 
 
 def _seqsum(rows: Any) -> Any:
@@ -60,11 +59,11 @@ def build(plan: Plan) -> _NumpyRunner:
     saved: list[Any] = []  # gathers of V that forward makes and backward reads
     ns["_S"] = saved
     for k, g in enumerate(plan.groups):
-        tpl = template(g.op, ns)
+        tpl = template(g, ns)
         names = holes(g, k, ns)
         n, s = len(g.nodes), g.start
         cols = [f"x{j}" for j in range(g.n_inputs)]
-        variadic = spec_of(g.op).arity is None
+        variadic = rowwise(g, tpl)
         if variadic:
             ns[f"_I{k}"] = np.array(g.inputs, dtype=np.intp)  # (inputs, nodes)
             loads = [("xs", f"_I{k}")]

@@ -1,6 +1,6 @@
 """Op templates turned into whole-group expressions, for the pure-Python and numpy executors.
 
-A template (see `micrograd_core._template`) is a scalar expression such as `(1 - out*out) * g`.
+A fast path (see `micrograd_core._fastpaths`) is a scalar expression such as `(1 - out*out) * g`.
 For a group of nodes the executors need it over sequences:
 - pure Python: nested `map(operator.f, ...)` calls, so the loop over a group's nodes runs in C
   (`map(mul, map(sub, repeat(1), map(mul, out, out)), g)`); a template that cannot be written
