@@ -30,7 +30,7 @@ from ._errors import (
     PluginWarning,
     UnknownOpError,
 )
-from ._fastpaths import FastPath
+from ._fastpaths.fastpath import FastPath
 from ._fastpaths.verify import mismatch
 from ._hooks import PROJECT, OpHookSpecs
 from ._validate import OpSpec, validate_op
@@ -277,6 +277,7 @@ class Registry:
             msg = f"its hook raised {exc!r}"
             self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
             return None
+        self._pm.unregister(plugin)  # its hooks ran once; registering it again runs them again
         return batch
 
     def _commit_all(self, batches: list[_Batch], staged: dict[str, _Entry]) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._validate import OpSpec
-from . import FastPath
+from .fastpath import FastPath
 
 Derived = tuple[FastPath, bool, bool]  # (fast path, uniform xs/x form, params baked in)
 

@@ -18,7 +18,7 @@ import zlib
 from typing import Any
 
 from .._validate import OpSpec
-from . import FastPath, module_globals, render
+from .fastpath import FastPath, module_globals, render
 
 _SPECIAL = (
     0.0,
