@@ -66,7 +66,10 @@ class Op:
       domain        one `Interval` per input (one for all, if variadic); or a method taking the
                     params and returning them. Where the gradient checker samples.
       kinks         points where the op is not differentiable, the same for every input
-                    (relu: `(0.0,)`), or one sequence per input. The checker keeps away from them.
+                    (relu: `(0.0,)`), or one sequence per input; or a method taking the params
+                    and returning them (a clamp's `lo` and `hi`). The checker keeps away from them.
+      singular      points where several inputs together are singular, one coordinate per input
+                    (atan2: `((0.0, 0.0),)`); or a method taking the params and returning them.
       param_examples  example `params` dicts the gradient checker tries.
 
     Nothing here exists for speed: compiled mode derives its fast paths from `forward` and
@@ -79,7 +82,8 @@ class Op:
     params: ClassVar[tuple[str, ...]] = ()
     higher_order: ClassVar[bool] = True
     domain: ClassVar[Sequence[Interval] | Callable[..., Sequence[Interval]] | None] = None
-    kinks: ClassVar[Sequence[float] | Sequence[Sequence[float]]] = ()
+    kinks: ClassVar[Sequence[float] | Sequence[Sequence[float]] | Callable[..., Sequence[Any]]] = ()
+    singular: ClassVar[Sequence[Sequence[float]] | Callable[..., Sequence[Sequence[float]]]] = ()
     param_examples: ClassVar[Sequence[dict[str, Any]]] = ()
 
     # Placeholders for type checkers: registration refuses an op that does not replace them.

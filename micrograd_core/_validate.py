@@ -31,7 +31,10 @@ class OpSpec:
     summary: str
     param_examples: tuple[dict[str, Any], ...]
     domain: Callable[..., Sequence[Interval]] | Sequence[Interval] | None = attrs.field(repr=False)
-    kinks: tuple[float, ...] | tuple[tuple[float, ...], ...] = attrs.field(repr=False)
+    # normalised (see `_normalize_kinks`), or the op's callable taking the params
+    kinks: Any = attrs.field(repr=False)
+    # points where several inputs together are singular: normalised, or a callable of params
+    singular: Any = attrs.field(default=(), repr=False)
 
     def domains(self, n_inputs: int, params: dict[str, Any] | None = None) -> tuple[Interval, ...]:
         """One `Interval` per input for `n_inputs` inputs under these static params."""
@@ -41,12 +44,35 @@ class OpSpec:
         dom = tuple(dom)
         return dom * n_inputs if len(dom) == 1 and n_inputs != 1 else dom
 
-    def kinks_of(self, n_inputs: int) -> tuple[tuple[float, ...], ...]:
-        """The non-differentiable points of each of `n_inputs` inputs."""
-        if self.kinks and isinstance(self.kinks[0], tuple):
-            per_input: tuple[tuple[float, ...], ...] = self.kinks
+    def _params(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        # Callers that know no params (template probes) get the first example's.
+        if params is not None:
+            return params
+        return dict(self.param_examples[0]) if self.param_examples else {}
+
+    def kinks_of(
+        self, n_inputs: int, params: dict[str, Any] | None = None
+    ) -> tuple[tuple[float, ...], ...]:
+        """The non-differentiable points of each of `n_inputs` inputs under these params."""
+        kinks = self.kinks
+        if callable(kinks):
+            kinks = _normalize_kinks(kinks(**self._params(params)), self.arity, self._bad)
+        if kinks and isinstance(kinks[0], tuple):
+            per_input: tuple[tuple[float, ...], ...] = kinks
             return per_input * n_inputs if len(per_input) == 1 and n_inputs != 1 else per_input
-        return (self.kinks,) * n_inputs  # type: ignore[return-value]
+        return (kinks,) * n_inputs
+
+    def singular_of(
+        self, n_inputs: int, params: dict[str, Any] | None = None
+    ) -> tuple[tuple[float, ...], ...]:
+        """The declared singular points (one coordinate per input) for `n_inputs` inputs."""
+        points = self.singular
+        if callable(points):
+            points = _normalize_singular(points(**self._params(params)), self.arity, self._bad)
+        return tuple(p for p in points if len(p) == n_inputs)
+
+    def _bad(self, msg: str) -> OpValidationError:
+        return OpValidationError(self, None, msg)
 
 
 def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
@@ -129,12 +155,13 @@ def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
     else:
         domain = None
 
-    kinks = _normalize_kinks(getattr(op, "kinks", ()) or (), arity, fail)
+    kinks = _points_attr(op, "kinks", _normalize_kinks, arity, examples, fail)
+    singular = _points_attr(op, "singular", _normalize_singular, arity, examples, fail)
     doc = inspect.getdoc(type(op)) or ""
     if doc == inspect.getdoc(object) or doc.startswith("Optional base class for ops"):
         doc = ""
     summary = doc.strip().splitlines()[0] if doc.strip() else ""
-    spec = OpSpec(name, arity, params, higher_order, summary, examples, domain, kinks)
+    spec = OpSpec(name, arity, params, higher_order, summary, examples, domain, kinks, singular)
     return op, spec
 
 
@@ -177,3 +204,46 @@ def call_problem(
         parts += [f"unknown {unknown}"] if unknown else []
         return ParamError, f"static params {'; '.join(parts)} (declared: {spec.params})"
     return None
+def _normalize_singular(
+    points: Any, arity: int | None, fail: Callable[[str], OpValidationError]
+) -> tuple[tuple[float, ...], ...]:
+    """`singular`: points where inputs are jointly non-differentiable (atan2 at (0, 0)), each
+    with one coordinate per input (for a variadic op, a point applies to that many inputs)."""
+    ok = isinstance(points, Sequence) and not isinstance(points, str)
+    ok = ok and all(
+        isinstance(p, Sequence)
+        and not isinstance(p, str)
+        and len(p) >= 1
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in p)
+        for p in points
+    )
+    if not ok:
+        raise fail(f"`singular` must be a sequence of points (tuples of numbers), got {points!r}")
+    normalized = tuple(tuple(float(x) for x in p) for p in points)
+    for p in normalized:
+        if arity is not VARIADIC and len(p) != arity:
+            raise fail(f"`singular` point {p} has {len(p)} coordinate(s) for arity {arity}")
+    return normalized
+
+
+def _points_attr(
+    op: Any,
+    attr: str,
+    normalize: Callable[[Any, int | None, Callable[[str], OpValidationError]], Any],
+    arity: int | None,
+    examples: tuple[dict[str, Any], ...],
+    fail: Callable[[str], OpValidationError],
+) -> Any:
+    """`kinks` / `singular`, normalised; a callable (of the params, as `domain` may be) is kept
+    after checking what it returns for every param example."""
+    value = getattr(op, attr, ()) or ()
+    if not callable(value):
+        return normalize(value, arity, fail)
+    for ex in examples or ({},):
+        try:
+            normalize(value(**ex), arity, fail)
+        except OpValidationError:
+            raise
+        except Exception as exc:
+            raise fail(f"`{attr}(**{ex!r})` raised {exc!r}") from exc
+    return value

@@ -94,7 +94,7 @@ def test_op_inputs_cover_params_and_arities() -> None:
     pows()
     sums()
     assert seen_params == {2, 3, -1, 0.5}
-    assert seen_arities == {1, 2, 3, 5}
+    assert seen_arities == {1, 2, 3, 4, 5, 7}
 
 
 def test_option_validation() -> None:

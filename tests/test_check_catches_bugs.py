@@ -178,7 +178,7 @@ def test_report_shows_analytic_numeric_and_errors_per_input() -> None:
     for column in ("analytic", "numeric", "abs err", "rel err", "allowed", "step"):
         assert column in header
     assert "x0 = " in report and "<-- wrong" in report
-    assert "@reproduce_failure(" in report
+    assert "reproduce=(" in report
 
 
 def test_negative_only_bug_shrinks_to_a_negative_input() -> None:

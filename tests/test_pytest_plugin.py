@@ -3,7 +3,15 @@ check per installed op. Each test runs a fresh pytest in-process with `pytester`
 
 from __future__ import annotations
 
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from fake_dists import broken_import, installed, provides
+from hypothesis import settings
 
 from micrograd_core import registry
 
@@ -121,3 +129,114 @@ def test_bad_examples_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nmicrograd_check_ops = tanh\nmicrograd_check_examples = many\n")
     result = pytester.runpytest_inprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+# The same wrong op under a hypothesis profile that is NOT derandomized (a project that did not
+# copy our conftest): the plugin must still give each op a fixed seed.
+FRESH_PROFILE_CONFTEST = (
+    BAD_OP_CONFTEST
+    + """
+from hypothesis import settings
+settings.register_profile("fresh", derandomize=False, max_examples=20)
+settings.load_profile("fresh")
+"""
+)
+
+
+@pytest.fixture
+def restore_profile() -> Iterator[None]:
+    yield
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def _seed(output: str) -> int:
+    match = re.search(r"reproduce: check_op\('bad_sign', seed=(\d+)\)", output)
+    assert match, output
+    return int(match.group(1))
+
+
+@pytest.mark.usefixtures("restore_profile")
+def test_each_op_gets_a_fixed_seed_whatever_the_profile(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(FRESH_PROFILE_CONFTEST)
+    first = pytester.runpytest_inprocess("--micrograd-check-ops=bad_sign")
+    second = pytester.runpytest_inprocess("--micrograd-check-ops=bad_sign")
+    first.assert_outcomes(failed=1)
+    seed = _seed(first.stdout.str())
+    assert seed == _seed(second.stdout.str()) == zlib.crc32(b"bad_sign")
+    fresh = pytester.runpytest_inprocess(
+        "--micrograd-check-ops=bad_sign", "-o", "micrograd_check_seed=random"
+    )
+    assert _seed(fresh.stdout.str()) != seed
+    chosen = pytester.runpytest_inprocess(
+        "--micrograd-check-ops=bad_sign", "--micrograd-check-seed=7"
+    )
+    assert _seed(chosen.stdout.str()) == 7
+
+
+WRONG_AT_FOUR_CONFTEST = """
+import math
+from micrograd_core import VARIADIC, Op, registry
+
+class WrongAtFour(Op):
+    name = "sum_bug4"
+    arity = VARIADIC
+    def forward(self, *xs):
+        return math.fsum(xs)
+    def backward(self, grad, out, *xs):
+        return (grad * (0.5 if len(xs) == 4 else 1.0),) * len(xs)
+
+def pytest_configure(config):
+    registry.register(WrongAtFour)
+
+def pytest_unconfigure(config):
+    registry.unregister("sum_bug4")
+"""
+
+
+def test_arities_ini_option(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(WRONG_AT_FOUR_CONFTEST)
+    pytester.makeini("[pytest]\nmicrograd_check_ops = sum_bug4\nmicrograd_check_examples = 30\n")
+    pytester.runpytest_inprocess().assert_outcomes(failed=1)  # the default arities include 4
+    skipping_four = pytester.runpytest_inprocess("-o", "micrograd_check_arities=1,2,3,5")
+    skipping_four.assert_outcomes(passed=1)
+    flag = pytester.runpytest_inprocess("--micrograd-check-arities=4")
+    flag.assert_outcomes(failed=1)
+    flag.stdout.fnmatch_lines(["*arities=(4,)*"])
+    bad = pytester.runpytest_inprocess("-o", "micrograd_check_arities=two")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
+@pytest.mark.filterwarnings("ignore::micrograd_core.PluginWarning")
+def test_a_plugin_that_failed_to_load_is_a_failing_item_saying_why(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    dists = (
+        broken_import("ghost-dist", "ghost"),
+        provides("alpha-dist", "alpha", "twin"),
+        provides("beta-dist", "beta", "twin", 2.0),
+    )
+    with installed(tmp_path / "site", *dists):
+        by_plugin = pytester.runpytest_inprocess("--micrograd-check-ops=ghost")
+        by_dist = pytester.runpytest_inprocess("--micrograd-check-ops=ghost-dist,tanh")
+        by_op = pytester.runpytest_inprocess("--micrograd-check-ops=twin")
+        everything = pytester.runpytest_inprocess(
+            "--micrograd-check-ops=all", "--micrograd-check-examples=2", "-q"
+        )
+        n_ops = len(registry.names())
+    by_plugin.assert_outcomes(failed=1)
+    by_plugin.stdout.fnmatch_lines(
+        [
+            "*plugin 'ghost' (distribution ghost-dist) is installed but did not load*",
+            "*plugin failed to load*No module named 'no_such_dependency_xyz'*",
+        ]
+    )
+    assert (
+        "no op, plugin or distribution named" not in by_plugin.stdout.str() + by_plugin.stderr.str()
+    )
+    by_dist.assert_outcomes(passed=1, failed=1)
+    by_op.assert_outcomes(failed=1)
+    by_op.stdout.fnmatch_lines(["*op lost to a name clash: op 'twin' is provided by both*"])
+    everything.assert_outcomes(passed=n_ops, failed=2)
+    everything.stdout.fnmatch_lines(
+        ["*micrograd_plugin_problem?ghost?*", "*micrograd_plugin_problem?twin?*"]
+    )

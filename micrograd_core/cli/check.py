@@ -1,16 +1,32 @@
-"""`micrograd check`: gradient-check installed ops outside pytest (needs hypothesis)."""
+"""`micrograd check`: gradient-check installed ops outside pytest (needs hypothesis).
+
+A gate, so it fails on what it could not check too: a plugin that failed to load or an op lost
+to a name clash exits 1 (listed after the table) unless `--allow-plugin-failures` is given."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import zlib
 from typing import TYPE_CHECKING, Any
 
 from .._registry import registry
 
 if TYPE_CHECKING:  # the testing package imports hypothesis: only load it when checking
     from ..testing import CheckResult
+    from ..testing._plugin_problems import PluginProblem
+
+
+def arity_list(text: str) -> tuple[int, ...]:
+    """ "1,2,4,9" -> (1, 2, 4, 9): the input counts a variadic op is checked with."""
+    try:
+        counts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or any(n < 1 for n in counts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated input counts >= 1 such as 1,2,4,9, got {text!r}"
+        )
+    return tuple(sorted(set(counts)))
 
 
 def add_parser(sub: Any) -> None:
@@ -19,7 +35,8 @@ def add_parser(sub: Any) -> None:
         help="prove the installed ops' gradients right with property-based checks",
         description="Compare each op's backward with finite differences on inputs drawn by "
         "hypothesis from its domain (and second derivatives where supported). Exit status 1 if "
-        "any op fails. Needs hypothesis: pip install 'micrograd-core[test]'.",
+        "any op fails, or if a plugin failed to load or lost an op to a name clash. Needs "
+        "hypothesis: pip install 'micrograd-core[test]'.",
     )
     p.add_argument("ops", nargs="*", metavar="OP", help="op names to check (default: all)")
     p.add_argument(
@@ -29,7 +46,19 @@ def add_parser(sub: Any) -> None:
         "--seed", type=int, default=None, help="hypothesis seed (default: fixed per op name)"
     )
     p.add_argument(
+        "--arities",
+        type=arity_list,
+        default=None,
+        metavar="N,N,...",
+        help="input counts for variadic ops (default 1,2,3,4,5,7)",
+    )
+    p.add_argument(
         "--no-second-order", action="store_true", help="skip the gradient-of-gradient check"
+    )
+    p.add_argument(
+        "--allow-plugin-failures",
+        action="store_true",
+        help="list plugins that failed to load or lost an op to a name clash, but exit 0 for them",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -37,6 +66,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         from ..testing import check_op
+        from ..testing._plugin_problems import problems
+        from ..testing._search import fixed_seed
     except ImportError as exc:  # hypothesis is a test extra
         raise ValueError(f"needs hypothesis ({exc}); pip install 'micrograd-core[test]'") from None
     if args.examples < 1:
@@ -46,20 +77,46 @@ def run(args: argparse.Namespace) -> int:
         registry.get(name)  # UnknownOpError (a clean message, exit 2) before any work
     results = []
     for name in names:
-        seed = args.seed if args.seed is not None else zlib.crc32(name.encode())
+        variadic = registry.spec(name).arity is None
         results.append(
             check_op(
                 name,
                 max_examples=args.examples,
-                seed=seed,
+                seed=args.seed if args.seed is not None else fixed_seed(name),
                 second_order=not args.no_second_order,
+                arities=args.arities if variadic else None,
                 raise_on_failure=False,
             )
         )
     failed = [r for r in results if not r.ok]
+    plugin_problems = problems()
+    status = 1 if failed or (plugin_problems and not args.allow_plugin_failures) else 0
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=2, default=repr))
-        return 1 if failed else 0
+        out = {
+            "results": [r.to_dict() for r in results],
+            "plugin_problems": [p.to_dict() for p in plugin_problems],
+            "ok": status == 0,
+        }
+        print(json.dumps(out, indent=2, default=repr))
+        return status
+    _print_table(results)
+    for r in failed:
+        print()
+        print(r.report())
+    if plugin_problems:
+        print()
+        _print_problems(plugin_problems, args.allow_plugin_failures)
+    print()
+    summary = f"{len(results) - len(failed)} passed, {len(failed)} failed"
+    if plugin_problems:
+        n = len(plugin_problems)
+        summary += f", {n} plugin problem{'s' if n > 1 else ''}"
+        summary += " (allowed)" if args.allow_plugin_failures else ""
+    print(summary)
+    return status
+
+
+def _print_table(results: list[CheckResult]) -> None:
     table = [("op", "plugin", "distribution", "examples", "max rel err", "tol used", "verdict")]
     for r in results:
         dist = f"{r.distribution or '-'} {r.version or ''}".strip()
@@ -77,12 +134,13 @@ def run(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    for r in failed:
-        print()
-        print(r.report())
-    print()
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+
+
+def _print_problems(plugin_problems: list[PluginProblem], allowed: bool) -> None:
+    verdict = "allowed by --allow-plugin-failures" if allowed else "exit status 1"
+    print(f"plugin problems ({verdict}): their ops are missing from the table above")
+    for p in plugin_problems:
+        print(f"  {p.text()}")
 
 
 def _rel_error(r: CheckResult) -> str:

@@ -2,7 +2,9 @@
 they are compared with.
 
 The step for input x is `eps * min(max(|x|, 1), d)`, where `d` is the distance from x to the
-nearest *singular point* of that input (a declared kink or a finite domain bound). So:
+nearest *singular point* of that input (a declared kink or a finite domain bound), or from the
+whole input to the nearest point the op declares `singular` in several inputs at once (atan2's
+(0, 0)), whichever is nearer. So:
 
 - the step is relative for large |x| (a fixed step would drown in round-off at x = 1e6),
 - it shrinks near a singular point, staying `1 / eps` (a million) times smaller than the distance
@@ -12,7 +14,8 @@ nearest *singular point* of that input (a declared kink or a finite domain bound
 An estimate also carries its own uncertainty, which is added to the allowed error: the round-off
 of its subtraction (comparing `1 - tanh(20)**2` with a difference of two numbers that are both
 1.0 to the last bit is not a gradient bug) and the disagreement between steps h and h/2 (where
-the function curves too fast for the step, as `x ** 44965` near 1 does).
+the function curves too fast for the step, as `x ** 44965` near 1 does). A comparison that still
+fails is estimated again at smaller steps before it is reported (`_confirm`).
 """
 
 from __future__ import annotations
@@ -116,17 +119,33 @@ def usable(
     return all(abs(x - s) > GAP * max(abs(s), abs(x)) for s in singular)
 
 
-def step_for(x: float, singular: Sequence[float], eps: float) -> float:
-    """The central-difference step for input x (see the module docstring)."""
-    distance = min((abs(x - s) for s in singular), default=math.inf)
+def joint_distance(xs: Sequence[float], points: Iterable[Sequence[float]]) -> float:
+    """The Euclidean distance from the input `xs` to the nearest of the op's joint singular
+    points (inf if it declares none)."""
+    return min((math.dist(xs, p) for p in points), default=math.inf)
+
+
+def usable_jointly(xs: Sequence[float], points: Iterable[Sequence[float]]) -> bool:
+    """Is `xs` at a relative distance of at least `GAP` from every joint singular point?"""
+    size = math.hypot(*xs)
+    return all(math.dist(xs, p) > GAP * max(math.hypot(*p), size) for p in points)
+
+
+def step_for(x: float, singular: Sequence[float], eps: float, joint: float = math.inf) -> float:
+    """The central-difference step for input x (see the module docstring); `joint` is the
+    distance of the whole input to the nearest joint singular point."""
+    distance = min(min((abs(x - s) for s in singular), default=math.inf), joint)
     return eps * min(max(abs(x), 1.0), distance)
 
 
 @attrs.frozen
 class Estimate:
     value: float  # the numeric derivative
-    noise: float  # round-off in it
+    noise: float  # its uncertainty: round-off plus the disagreement of steps h and h/2
     step: float
+    roundoff: float = 0.0  # the round-off part of `noise` alone
+    # how far steps h and h/2 disagree beyond round-off: large until the step is small enough
+    truncation: float = 0.0
 
 
 def central_difference(
@@ -144,7 +163,8 @@ def central_difference(
     noise = 2 * fine[1] + abs(fine[0] - coarse[0])
     if not (math.isfinite(value) and math.isfinite(noise)):
         return None
-    return Estimate(value, noise, h)
+    truncation = max(0.0, abs(fine[0] - coarse[0]) - 2 * fine[1])
+    return Estimate(value, noise, h, 2 * fine[1], truncation)
 
 
 def _central(

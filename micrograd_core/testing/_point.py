@@ -11,10 +11,12 @@ from typing import Any, NoReturn
 import attrs
 
 from .._value import Value, apply, grad
+from ._confirm import Settled, settle
 from ._numeric import (
     Comparison,
     Tolerance,
     central_difference,
+    joint_distance,
     same_float,
     singular_points,
     step_for,
@@ -53,14 +55,18 @@ class _Point:
         self.upstream = ex.upstream
         self.tol = tol
         n = len(self.xs)
-        domains, kinks = self.spec.domains(n, self.params), self.spec.kinks_of(n)
+        domains, kinks = self.spec.domains(n, self.params), self.spec.kinks_of(n, self.params)
         self.singular = [singular_points(domains[i], kinks[i]) for i in range(n)]
-        self.steps = [step_for(x, s, tol.eps) for x, s in zip(self.xs, self.singular)]
+        joint = joint_distance(self.xs, self.spec.singular_of(n, self.params))
+        self.steps = [step_for(x, s, tol.eps, joint) for x, s in zip(self.xs, self.singular)]
+        self._unsettled: set[str] = set()  # second-order estimates that never converged
 
-    def fail(self, kind: str, msg: str, comparisons: Sequence[Comparison] = ()) -> NoReturn:
-        raise Found(
-            Failure(kind, msg, tuple(self.xs), dict(self.params), self.upstream, tuple(comparisons))
-        )
+    def fail(
+        self, kind: str, msg: str, comparisons: Sequence[Comparison] = (), converged: bool = True
+    ) -> NoReturn:
+        xs, params, cs = tuple(self.xs), dict(self.params), tuple(comparisons)
+        failure = Failure(kind, msg, xs, params, self.upstream, cs, converged=converged)
+        raise Found(failure)
 
     # ---- calling the op, turning its exceptions into reports -----------------------------
     def forward(self, xs: Sequence[float]) -> float | None:
@@ -162,15 +168,30 @@ class _Point:
                     f"give {c.numeric:.10g}",
                     comparisons,
                 )
-        bad = [c for c in comparisons if not c.ok]
+        settled = [self._settle(f, c, self.upstream) for c in comparisons]
+        comparisons = [s.comparison for s in settled]
+        bad = [s for s in settled if not s.comparison.ok]
         if bad:
-            which = ", ".join(c.label for c in bad)
+            which = ", ".join(s.comparison.label for s in bad)
+            converged = any(s.converged for s in bad)
             self.fail(
                 "gradient mismatch",
-                f"backward's gradient for {which} disagrees with central finite differences",
+                f"backward's gradient for {which} disagrees with central finite differences"
+                + _unconverged(not converged, "forward"),
                 comparisons,
+                converged,
             )
         return comparisons
+
+    def _settle(
+        self, f: Callable[[list[float]], float], c: Comparison, scale: float, i: int = -1
+    ) -> Settled:
+        """Confirm a failing comparison at smaller steps (see `_confirm`); `i` is the input
+        differentiated (default: the one named by the label `x<i>`)."""
+        if c.ok:
+            return Settled(c, True)
+        j = int(c.label[1:]) if i < 0 else i
+        return settle(c, lambda h: central_difference(f, self.xs, j, h), self.tol, scale)
 
     def _float_forward(self, v: list[float]) -> float:
         return float(self.op.forward(*v, **copy.deepcopy(self.params)))
@@ -216,7 +237,7 @@ class _Point:
             self.fail(
                 "second-order mismatch",
                 f"{which}: the derivative of backward's output disagrees with finite differences "
-                "of backward",
+                "of backward" + _unconverged({c.label for c in bad} <= self._unsettled, "backward"),
                 comparisons,
             )
         return comparisons
@@ -232,8 +253,23 @@ class _Point:
             if est is not None:
                 allowed = self.tol.allowed(row[j], est.value, est.noise)
                 label = f"d(grad x{i})/dx{j}"
-                out.append(Comparison(label, row[j], est.value, h, allowed, est.noise))
+                c = Comparison(label, row[j], est.value, h, allowed, est.noise)
+                settled = self._settle(_quiet(g_i), c, 1.0, j)
+                if not settled.converged:
+                    self._unsettled.add(label)
+                out.append(settled.comparison)
         return out
+
+
+def _unconverged(none_settled: bool, what: str) -> str:
+    """A note for failures where smaller steps never gave a sharp estimate: the function jumps
+    (or has an undeclared kink) right here, rather than a formula being wrong."""
+    if not none_settled:
+        return ""
+    return (
+        f" (finite differences of {what} do not settle as the step shrinks: it changes abruptly "
+        "at this input, e.g. a branch or an undeclared kink)"
+    )
 
 
 def _quiet(f: Callable[[list[float]], float]) -> Callable[[list[float]], float]:
@@ -258,5 +294,8 @@ def check_at(target: Target, ex: OpExample, tol: Tolerance, second_order: bool) 
     p.apply_path(y)
     comparisons = p.first_order(grads)
     if second_order and target.spec.higher_order:
-        comparisons += p.second_order(y)
+        try:
+            comparisons += p.second_order(y)
+        except Found as exc:
+            raise Found(attrs.evolve(exc.failure, second_order=True)) from None
     return Outcome(tuple(comparisons), skipped=not comparisons)

@@ -36,6 +36,13 @@ HINTS: dict[str, str] = {
     "flaky": "the op behaved differently when hypothesis replayed the same input",
 }
 
+JUMP_HINT = (
+    "finite differences never settle here, however small the step: the function changes "
+    "abruptly at this input. If the op has a kink or a branch cut here, declare it (`kinks`, or "
+    "`singular` for a point in several inputs); if not, a branch of backward is wrong on one "
+    "side of this input"
+)
+
 
 @attrs.frozen
 class Failure:
@@ -47,9 +54,14 @@ class Failure:
     params: dict[str, Any] = attrs.field(factory=dict)
     upstream: float = 1.0
     comparisons: tuple[Comparison, ...] = ()
+    second_order: bool = False  # found by the second-order checks (create_graph=True)
+    # False when finite differences never settled as the step shrank: a jump, not a formula
+    converged: bool = True
 
     @property
     def hint(self) -> str:
+        if not self.converged:
+            return JUMP_HINT
         return HINTS.get(self.kind, "")
 
 
@@ -70,7 +82,7 @@ class CheckResult:
     checks: list[str] = attrs.field(factory=list)  # what was checked, e.g. "second order"
     failure: Failure | None = None
     seed: int | None = None
-    reproduce: str = ""  # a call that replays the failing run
+    reproduce: str = ""  # calls that replay the failure, each complete as printed
     blob: str = ""  # hypothesis's @reproduce_failure line, when it printed one
 
     @property
@@ -102,6 +114,8 @@ class CheckResult:
                 "inputs": list(f.inputs),
                 "params": f.params,
                 "upstream": f.upstream,
+                "second_order": f.second_order,
+                "converged": f.converged,
                 "comparisons": [
                     {
                         **attrs.asdict(c),
@@ -143,8 +157,6 @@ class CheckResult:
         lines.append(f"  examples: {self.examples} evaluated, shrinking included")
         if self.reproduce:
             lines.append(f"  reproduce: {self.reproduce}")
-        if self.blob:
-            lines.append(f"  hypothesis: {self.blob}")
         return "\n".join(lines)
 
 
@@ -185,3 +197,8 @@ class GradientCheckError(MicrogradError, AssertionError):
     def __init__(self, result: Any) -> None:
         self.result = result
         super().__init__(result.report())
+
+
+class NotReproducedError(MicrogradError, AssertionError):
+    """`check_op(..., reproduce=...)` replayed the example and the op passed: it is fixed, or
+    the example belongs to other arities, params or another hypothesis version."""

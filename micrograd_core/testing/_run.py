@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 import math
-import random
-import zlib
 from collections.abc import Sequence
 from typing import Any
-
-import hypothesis
-from hypothesis import HealthCheck, given
-from hypothesis.errors import Flaky, Unsatisfiable
 
 from .._validate import call_problem
 from ._numeric import ATOL, EPS, RTOL, Tolerance
 from ._point import Found, check_at
 from ._report import CheckResult, Failure, GradientCheckError
 from ._resolve import UNREGISTERED, Target, resolve
-from ._strategies import MAX_MAGNITUDE, MIN_MAGNITUDE, VARIADIC_ARITIES, OpExample, op_inputs
-
-
-def _profile() -> hypothesis.settings:
-    """The active hypothesis settings profile."""
-    current = hypothesis.settings.default
-    return current if current is not None else hypothesis.settings()
-
-
-def _default_seed(name: str) -> int:
-    """Derandomized profiles (CI) get a seed fixed by the op's name; others a fresh one."""
-    if _profile().derandomize:
-        return zlib.crc32(name.encode())
-    return random.getrandbits(32)
+from ._search import Config, Search, active_profile, default_seed
+from ._strategies import MAX_MAGNITUDE, MIN_MAGNITUDE, VARIADIC_ARITIES, OpExample
 
 
 def _configs(
     target: Target, arities: Sequence[int] | None, params: Sequence[dict[str, Any]] | None
-) -> list[tuple[int, dict[str, Any]]]:
+) -> list[Config]:
     """Every (arity, params) pair to check: each param example and each arity gets a share of
     the examples, so none is left out by chance."""
     spec = target.spec
@@ -74,58 +56,44 @@ def check_op(
     """Prove an op's gradients right on inputs hypothesis draws from its declared domain.
 
     `op_or_name` is a registered op name or an op object (registered or not). For each static
-    param example and (variadic ops) each arity in `arities` (default 1, 2, 3, 5), about
-    `max_examples / number of combinations` inputs are checked (default: the active hypothesis
-    profile's `max_examples`; hypothesis's own default is 100). At each input: forward and
-    backward are deterministic and leave their inputs alone, backward returns one finite
-    gradient per input matching central finite differences (`eps`, `atol`, `rtol`), `apply`
-    honours the params; and unless `second_order=False` or the op declares `higher_order =
-    False`, the gradient computed with `create_graph=True` matches the float one and its own
-    gradient matches finite differences of backward.
+    param example and (variadic ops) each arity in `arities` (default 1, 2, 3, 4, 5 and 7),
+    about `max_examples / number of combinations` inputs are checked (default: the active
+    hypothesis profile's `max_examples`; hypothesis's own default is 100). At each input:
+    forward and backward are deterministic and leave their inputs alone, backward returns one
+    finite gradient per input matching central finite differences (`eps`, `atol`, `rtol`;
+    a mismatch is confirmed at smaller steps before it is reported), `apply` honours the params;
+    and unless `second_order=False` or the op declares `higher_order = False`, the gradient
+    computed with `create_graph=True` matches the float one and its own gradient matches finite
+    differences of backward. A second-order failure is reported only if first order holds on
+    every drawn input: otherwise the first-order failure is.
 
     Returns a `CheckResult`; on failure raises `GradientCheckError` (whose message is the report),
     or with `raise_on_failure=False` returns the result with `failure` set. `seed` replays a run;
-    `reproduce=(version, blob)` replays one example hypothesis reported (with the same `params`
-    and `arities` as in the report).
+    `reproduce=(version, blob)` replays the one example a report printed (`NotReproducedError`
+    if it no longer fails).
     """
     target = resolve(op_or_name)
     tol = Tolerance(eps, atol, rtol)
     configs = _configs(target, arities, params)
     if max_examples is None:
-        max_examples = _profile().max_examples
+        max_examples = active_profile().max_examples
     if max_examples < 1:
         raise ValueError(f"max_examples must be >= 1, got {max_examples}")
-    seed = _default_seed(target.name) if seed is None else seed
+    seed = default_seed(target.name) if seed is None else seed
     check2 = second_order and target.spec.higher_order
     result = _new_result(target, _checks_done(target, configs, check2), seed=seed)
     per_config = max(1, math.ceil(max_examples / len(configs)))
-    for n, p in configs:
-        strategy = op_inputs(
-            target.spec,
-            arities=(n,),
-            params=[p],
-            min_magnitude=min_magnitude,
-            max_magnitude=max_magnitude,
-        )
-        failure, blob = _run(target, strategy, tol, check2, per_config, seed, result, reproduce)
-        if failure is not None:
-            result.failure = failure
-            args = [_op_expr(target), f"seed={seed}"]
-            if p:
-                args.append(f"params=[{p!r}]")
-            if target.spec.arity is None:
-                args.append(f"arities=({n},)")
-            result.reproduce = f"check_op({', '.join(args)})"
-            if failure.inputs:
-                result.reproduce += (
-                    f"\n             or this input alone: check_point({_op_expr(target)}, "
-                    f"{list(failure.inputs)!r}, params={failure.params!r}, "
-                    f"upstream={failure.upstream!r})"
-                )
-            if blob:
-                replay = blob[len("@reproduce_failure") :]
-                result.blob = f"{blob}, i.e. add reproduce={replay} to the check_op call above"
-            break
+    search = Search(target, tol, per_config, seed, (min_magnitude, max_magnitude))
+    found = search.run(configs, check2, result, reproduce)
+    if found is not None and found[0].second_order and reproduce is None:
+        # Classify by first order first: shrinking a first-order bug can end on an input where
+        # only second order fails (on the jump of a wrong branch), which would blame the
+        # wrong thing. So search again with first order alone; its failure, if any, is the one.
+        first = search.run(configs, False, result)
+        if first is not None:
+            found, check2 = first, False
+    if found is not None:
+        _describe(result, target, *found, check2=check2, second_order=second_order)
     if result.ok and result.examples == result.skipped:
         result.failure = Failure("no usable examples", f"all {result.examples} inputs overflowed")
     if raise_on_failure and not result.ok:
@@ -133,9 +101,43 @@ def check_op(
     return result
 
 
-def _checks_done(
-    target: Target, configs: list[tuple[int, dict[str, Any]]], check2: bool
-) -> list[str]:
+def _describe(
+    result: CheckResult,
+    target: Target,
+    failure: Failure,
+    config: Config,
+    blob: str,
+    *,
+    check2: bool,
+    second_order: bool,
+) -> None:
+    """Fill in the failure and the calls that replay it, each complete as printed."""
+    n, p = config
+    result.failure = failure
+    args = [_op_expr(target)]
+    if p:
+        args.append(f"params=[{p!r}]")
+    if target.spec.arity is None:
+        args.append(f"arities=({n},)")
+    if second_order and not check2 and target.spec.higher_order:
+        args.append("second_order=False")  # the first-order search found it
+    result.reproduce = f"check_op({', '.join([args[0], f'seed={result.seed}', *args[1:]])})"
+    if failure.inputs:
+        result.reproduce += (
+            f"\n             or this input alone: check_point({_op_expr(target)}, "
+            f"{list(failure.inputs)!r}, params={failure.params!r}, "
+            f"upstream={failure.upstream!r})"
+        )
+    if blob:
+        result.blob = blob
+        replay = blob[len("@reproduce_failure") :]
+        result.reproduce += (
+            f"\n             or hypothesis's example: check_op({', '.join(args)}, "
+            f"reproduce={replay})"
+        )
+
+
+def _checks_done(target: Target, configs: list[Config], check2: bool) -> list[str]:
     checks = ["first order", "determinism", "purity", "gradient count"]
     if target.spec.params:
         unique = [p for i, (_, p) in enumerate(configs) if p not in [q for _, q in configs[:i]]]
@@ -145,61 +147,6 @@ def _checks_done(
     if check2:
         checks.append("second order")
     return checks
-
-
-def _run(
-    target: Target,
-    strategy: Any,
-    tol: Tolerance,
-    check2: bool,
-    max_examples: int,
-    seed: int,
-    result: CheckResult,
-    reproduce: tuple[str, bytes] | None,
-) -> tuple[Failure | None, str]:
-    def body(ex: OpExample) -> None:
-        result.examples += 1
-        outcome = check_at(target, ex, tol, check2)
-        if outcome.skipped:
-            result.skipped += 1
-        else:
-            result.record(list(outcome.comparisons), tol.atol)
-        # An overflowing input (exp(800)) checks nothing: have hypothesis draw another instead.
-        hypothesis.assume(not outcome.skipped)
-
-    test: Any = given(strategy)(body)
-    test = hypothesis.settings(
-        _profile(),
-        max_examples=max_examples,
-        database=None,
-        derandomize=False,
-        deadline=None,
-        report_multiple_bugs=False,
-        print_blob=True,
-        suppress_health_check=list(HealthCheck),
-    )(test)
-    test = hypothesis.seed(seed)(test)
-    if reproduce is not None:
-        test = hypothesis.reproduce_failure(*reproduce)(test)
-    try:
-        test()
-    except Found as exc:
-        return exc.failure, _blob(exc)
-    except Unsatisfiable:
-        return None, ""  # every input overflowed: reported as "no usable examples" by check_op
-    except Flaky as exc:
-        msg = f"the same input passed once and failed once: {exc}"
-        return Failure("flaky", msg.splitlines()[0]), _blob(exc)
-    return None, ""
-
-
-def _blob(exc: BaseException) -> str:
-    for note in getattr(exc, "__notes__", ()):
-        start = note.find("@reproduce_failure(")
-        if start >= 0:
-            end = note.find(")", start)
-            return str(note[start : end + 1])
-    return ""
 
 
 def check_point(

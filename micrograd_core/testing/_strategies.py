@@ -17,16 +17,17 @@ from functools import partial
 from typing import Any
 
 import attrs
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from .._op import REALS, Interval
 from .._validate import OpSpec
-from ._numeric import GAP, singular_points, usable
+from ._numeric import GAP, singular_points, usable, usable_jointly
 
 MIN_MAGNITUDE = 1e-12
 MAX_MAGNITUDE = 1e6
 #: The arities a variadic op is checked at, unless told otherwise.
-VARIADIC_ARITIES = (1, 2, 3, 5)
+VARIADIC_ARITIES = (1, 2, 3, 4, 5, 7)
 
 
 @attrs.frozen
@@ -142,13 +143,32 @@ def _op_examples(
     n = draw(st.sampled_from(arities))
     chosen = dict(draw(st.sampled_from(params))) if params else {}
     domains = spec.domains(n, chosen)
-    kinks = spec.kinks_of(n)
-    xs = tuple(
-        draw(_cached_values(domains[i], tuple(kinks[i]), min_magnitude, max_magnitude))
-        for i in range(n)
-    )
+    kinks = spec.kinks_of(n, chosen)
+    points = spec.singular_of(n, chosen)
+    if points and draw(st.booleans()):  # half the time, close to a joint singular point
+        xs = _near_point(draw, draw(st.sampled_from(points)), max_magnitude)
+        singular = [singular_points(domains[i], kinks[i]) for i in range(n)]
+        magnitudes = (min_magnitude, max_magnitude)
+        assume(all(usable(x, domains[i], singular[i], *magnitudes) for i, x in enumerate(xs)))
+    else:
+        xs = tuple(
+            draw(_cached_values(domains[i], tuple(kinks[i]), min_magnitude, max_magnitude))
+            for i in range(n)
+        )
+    assume(usable_jointly(xs, points))
     g = draw(st.sampled_from((1.0, -0.5, 2.0, 0.375))) if upstream else 1.0
     return OpExample(xs, chosen, g)
+
+
+def _near_point(
+    draw: st.DrawFn, point: tuple[float, ...], max_magnitude: float
+) -> tuple[float, ...]:
+    """A point at a log-uniform relative distance (from just over `GAP` up) from `point`."""
+    scale = max(math.hypot(*point), 1.0)
+    radius = draw(_log_uniform(GAP * 1.01, max(max_magnitude / scale, GAP * 2))) * scale
+    direction = [draw(st.floats(-1.0, 1.0)) for _ in point]
+    norm = math.hypot(*direction) or 1.0
+    return tuple(p + radius * d / norm for p, d in zip(point, direction))
 
 
 def op_inputs(
