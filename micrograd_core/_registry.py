@@ -308,7 +308,8 @@ class Registry:
         problem = mismatch(entry.op, entry.spec, fastpath)
         if problem is not None:
             msg = f"its fast path from {origin} disagrees with the op's methods: {problem}"
-            self._warn(OpContractError(entry.op, entry.origin.plugin, msg + "; not used"))
+            err = OpContractError(entry.op, entry.origin.plugin, msg)
+            warnings.warn(f"{err}; not used (the methods run)", PluginWarning, stacklevel=5)
             return
         entry.fastpath = fastpath
 

@@ -210,10 +210,10 @@ def _pick(executor: str) -> str:
 
 class _PyRunner:
     def __init__(self, plan: Plan, fwd: Any, bwd: Any, n_grads: int) -> None:
-        self.V: list[Any] = [0.0] * plan.size + [1.0]  # the extra slot: _gradplan's ONE
+        self.V: list[Any] = [0.0] * plan.size + [1.0]  # the extra slot: _grad_layout's `one`
         n = len(plan.inputs)
         self.V[n : n + len(plan.constants)] = [v.data for v in plan.constants]
-        self.B: list[Any] = [0.0] * n_grads  # gradients and stored contributions (_gradplan)
+        self.B: list[Any] = [0.0] * n_grads  # gradients and stored contributions (_grad_layout)
         self.B[B_SEED] = 1.0  # the output's seed
         self.n = n
         self._fwd, self._bwd = fwd, bwd

@@ -2,7 +2,7 @@
 
 Eager `backward` gives every node the gradient 0.0 + c1 + c2 + ..., one contribution per
 (consumer, input) edge in a fixed order (`_plan` records it). Most contributions in real graphs
-have one of two shapes, read off the consumer op's `backward_source`:
+have one of two shapes, read off the consumer op's fast path (see `_fastpaths`):
 - *plain*: the consumer's own gradient (`"g"`, as in add and sum);
 - *factor*: one of the consumer's inputs times its gradient (`"x1 * g"`, as in mul).
 Those are summed straight from the value array `V` and the gradient array `B`: a node's

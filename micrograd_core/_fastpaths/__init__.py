@@ -30,7 +30,8 @@ from .verify import mismatch
 # (id(op), n_inputs, params key) -> (op, the derived fast path that passed the check, or None):
 # derived and checked once each; the op is held so that its id stays unique while cached.
 # Bounded: a process may apply many ops (a plugin making a private op per call, say).
-_cache: OrderedDict[tuple[Any, ...], tuple[Any, tuple[FastPath, bool, bool] | None]] = OrderedDict()
+_Checked = tuple[FastPath, bool, bool, bool]  # see derive.Derived
+_cache: OrderedDict[tuple[Any, ...], tuple[Any, _Checked | None]] = OrderedDict()
 _CACHE_MAX = 512
 _lock = threading.Lock()
 
@@ -56,25 +57,28 @@ def template(
         hit = _cache.get(key)
     if hit is None or hit[0] is not op:
         hit = (op, _derive_checked(op, spec, n_inputs, params))
-        with _lock:
-            _cache[key] = hit
-            while len(_cache) > _CACHE_MAX:
-                _cache.popitem(last=False)
+        # Only what the methods' source gave is kept: a symbolic run may have read attributes
+        # of the op (`self.k`) as constants, which could change before the next compile.
+        if hit[1] is not None and hit[1][3]:
+            with _lock:
+                _cache[key] = hit
+                while len(_cache) > _CACHE_MAX:
+                    _cache.popitem(last=False)
     if hit[1] is None:
         return None
-    fastpath, uniform, baked = hit[1]
+    fastpath, uniform, baked, _ = hit[1]
     names = () if baked else spec.params
     return render(fastpath, None if uniform else n_inputs, names, module, prefix)
 
 
 def _derive_checked(
     op: Any, spec: OpSpec, n_inputs: int, params: dict[str, Any]
-) -> tuple[FastPath, bool, bool] | None:
+) -> tuple[FastPath, bool, bool, bool] | None:
     """A fast path derived from the op's methods, if one can be and it passes the check."""
     derived = derive(op, spec, n_inputs, params)
     if derived is None:
         return None
-    fastpath, uniform, baked = derived
+    fastpath, uniform, baked, _ = derived
     checked = params if baked else None
     if mismatch(op, spec, fastpath, None if uniform else n_inputs, checked) is not None:
         return None  # derived, but not the methods' floats everywhere: not used

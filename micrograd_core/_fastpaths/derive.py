@@ -28,7 +28,8 @@ from typing import Any
 from .._validate import OpSpec
 from .fastpath import FastPath
 
-Derived = tuple[FastPath, bool, bool]  # (fast path, uniform xs/x form, params baked in)
+# (fast path, uniform xs/x form, params baked in, read from the source alone)
+Derived = tuple[FastPath, bool, bool, bool]
 
 
 def derive(op: Any, spec: OpSpec, n_inputs: int, params: dict[str, Any]) -> Derived | None:
@@ -37,7 +38,7 @@ def derive(op: Any, spec: OpSpec, n_inputs: int, params: dict[str, Any]) -> Deri
     fwd = _from_source(op.forward, 0, variadic, spec.params)
     bwd = _from_source(op.backward, 2, variadic, spec.params)
     if not variadic and fwd is not None and bwd is not None:
-        return FastPath(fwd, bwd), False, False  # type: ignore[arg-type]
+        return FastPath(fwd, bwd), False, False, True  # type: ignore[arg-type]
     xs = [Symbol(f"x{i}") for i in range(n_inputs)]
     ran = _run(op.backward, [Symbol("g"), Symbol("out"), *xs], params)
     backward = None
@@ -48,17 +49,17 @@ def derive(op: Any, spec: OpSpec, n_inputs: int, params: dict[str, Any]) -> Deri
     if variadic and not params and isinstance(fwd, str):
         uniform = _uniform(backward) if backward is not None else None
         if uniform is not None:  # one rule for every input: the `xs`/`x` form, for any count
-            return FastPath(fwd, (uniform,)), True, False
+            return FastPath(fwd, (uniform,)), True, False, False
     if not variadic and not params:  # what the source gave, the rest from the run
         forward = fwd if isinstance(fwd, str) else _source(_run(op.forward, xs, params))
         back = bwd if isinstance(bwd, tuple) else backward
         if forward is None and back is None:
             return None
-        return FastPath(forward, back), False, False
+        return FastPath(forward, back), False, False, False
     forward = _source(_run(op.forward, xs, params))  # for exactly these inputs and params
     if forward is None and backward is None:
         return None
-    return FastPath(forward, backward), False, True
+    return FastPath(forward, backward), False, True, False
 
 
 def _uniform(backward: tuple[str, ...]) -> str | None:

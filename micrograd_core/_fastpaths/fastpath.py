@@ -45,9 +45,10 @@ class Template:
 
 
 def module_globals(op: Any) -> dict[str, Any]:
-    """The globals of the module that defines the op's class: where its expressions' names live."""
+    """The globals the op's methods see: where its expressions' names live."""
     cls = op if isinstance(op, type) else type(op)
-    return vars(sys.modules.get(cls.__module__, builtins))
+    found = getattr(getattr(cls, "forward", None), "__globals__", None)
+    return found if isinstance(found, dict) else vars(sys.modules.get(cls.__module__, builtins))
 
 
 def render(
