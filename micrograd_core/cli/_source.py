@@ -77,11 +77,14 @@ def _is_number(text: str) -> bool:
 def prepare_argv(args: Sequence[str], actions: Sequence[argparse.Action]) -> list[str]:
     """`args` with an expression that starts with '-' marked as positional (a leading space,
     which the expression parser ignores). Options of `actions` and their values, `--` and
-    everything after it pass unchanged; so does anything argparse reads as an option."""
+    everything after it pass unchanged; so does anything argparse reads as an option, anything
+    shaped like a long option (`--bogus` stays an unknown option), and any argument after the
+    expression."""
     takes_value = {s: a.nargs != 0 for a in actions for s in a.option_strings}
     takes_value.update({"-h": False, "--help": False})
     longs = [s for s in takes_value if s.startswith("--")]
     out: list[str] = []
+    seen_expression = False
     i = 0
     while i < len(args):
         arg = args[i]
@@ -95,12 +98,18 @@ def prepare_argv(args: Sequence[str], actions: Sequence[argparse.Action]) -> lis
                 out.append(args[i])  # the option's value, even one starting with '-'
                 i += 1
             continue
+        if not arg.startswith("-") or len(arg) == 1 or _is_number(arg):
+            seen_expression = True  # a positional argparse reads as one already
+            out.append(arg)
+            continue
         is_option = (
             (arg.startswith("--") and any(s.startswith(arg.split("=")[0]) for s in longs))
-            or (not arg.startswith("--") and takes_value.get(arg[:2]) is True)  # -ofile
+            or (arg[:2] in takes_value and not arg.startswith("--"))  # -ofile
+            or (arg.startswith("--") and arg[2:3].isalpha())  # an unknown long option
         )
-        if arg.startswith("-") and len(arg) > 1 and not is_option and not _is_number(arg):
+        if not is_option and not seen_expression:
             arg = " " + arg  # not an option of this command: the expression
+            seen_expression = True
         out.append(arg)
     return out
 
