@@ -5,6 +5,20 @@
 installed, else with the dagre library bundled in `vendor/`; it makes no network request.
 """
 
-from ._page import LAYOUTS, MAX_PAGE_VALUES, GraphTooLargeError, page_data, step_through_html
+from ._page import (
+    LAYOUTS,
+    MAX_DAGRE_VALUES,
+    MAX_PAGE_VALUES,
+    GraphTooLargeError,
+    page_data,
+    step_through_html,
+)
 
-__all__ = ["LAYOUTS", "MAX_PAGE_VALUES", "GraphTooLargeError", "page_data", "step_through_html"]
+__all__ = [
+    "LAYOUTS",
+    "MAX_DAGRE_VALUES",
+    "MAX_PAGE_VALUES",
+    "GraphTooLargeError",
+    "page_data",
+    "step_through_html",
+]

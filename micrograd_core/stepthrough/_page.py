@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from .._backward import topological_order
 from .._errors import MicrogradError
 from .._explain_text import call_text, number
 from .._graphviz import find_dot
@@ -24,9 +25,11 @@ from .._value import Value
 from ..explanation import Explanation, explain
 from ._layout import Box, graphviz_layout
 
-#: The most values the page shows: past that, layout and stepping get slow, and nobody steps
-#: through thousands of nodes by hand. The default demo loss (`micrograd graph --demo`) fits.
-MAX_PAGE_VALUES = 1500
+#: The most values the page shows when Graphviz lays it out (the default demo loss, 825 values,
+#: takes Graphviz about 6 s), and when the bundled dagre does, in the browser, where it is
+#: slower (about 6 s for 470 values on a small machine). Nobody steps through more by hand.
+MAX_PAGE_VALUES = 1000
+MAX_DAGRE_VALUES = 400
 #: The layout engines `step_through_html(layout=...)` accepts.
 LAYOUTS = ("auto", "graphviz", "dagre")
 
@@ -151,16 +154,19 @@ def page_data(
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"rankdir must be LR or TB, got {rankdir!r}")
-    e = explain(root, labels)
-    if len(e.nodes) > MAX_PAGE_VALUES:
+    use_graphviz = layout == "graphviz" or (layout == "auto" and find_dot() is not None)
+    size = len(topological_order(root))
+    limit = MAX_PAGE_VALUES if use_graphviz else MAX_DAGRE_VALUES
+    if size > limit:
+        hint = "" if use_graphviz else f" (up to {MAX_PAGE_VALUES:,} when Graphviz is installed)"
         raise GraphTooLargeError(
-            f"the graph has {len(e.nodes):,} values, more than the {MAX_PAGE_VALUES:,} the "
-            "step-through page shows: draw a smaller graph (for the demo model, fewer --samples "
-            "or a smaller --hidden, such as --hidden 2 --samples 1), or write it as a picture "
+            f"the graph has {size:,} values, more than the {limit:,} the step-through page "
+            f"shows{hint}: draw a smaller graph (for the demo model, fewer --samples or a "
+            "smaller --hidden, such as --hidden 2 --samples 1), or write it as a picture "
             "(.svg, .png) or DOT text"
         )
+    e = explain(root, labels)
     boxes, edges = _boxes(e)
-    use_graphviz = layout == "graphviz" or (layout == "auto" and find_dot() is not None)
     placed = graphviz_layout(boxes, edges, rankdir).to_dict() if use_graphviz else None
     return {
         "root": e.root,
@@ -203,7 +209,9 @@ def step_through_html(
     library = ""
     if data["layout"] is None:
         lines = _text("vendor/dagre.min.js").splitlines()
-        library = "\n".join(x for x in lines if not x.startswith("//# sourceMappingURL"))
+        code = "\n".join(x for x in lines if not x.startswith("//# sourceMappingURL"))
+        # The MIT licence travels with every copy of the library: here, each page.
+        library = f"/*!\n{_text('vendor/LICENSE-dagre.txt')}*/\n{code}"
     parts = {
         "TITLE": html.escape(title),
         "STYLE": _text("page.css"),
