@@ -6,6 +6,8 @@ backward order, and the last step shows the `Value`s' gradients."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,3 +206,19 @@ def test_jupyter_iframe(browser: Browser, tmp_path: Path) -> None:
     assert x_grad is not None and float(x_grad) == next(v for v in labels if labels[v] == "x").grad
     assert errors == [] and requests == [path.resolve().as_uri()]
     page.close()
+
+
+def test_the_docs_screenshot_script(browser: Browser, tmp_path: Path) -> None:
+    # `browser` makes this test skip or fail exactly like the others without a Chromium.
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "docs/gen_images.py", "--only", "page", "--out", str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout, done.stdout
+    png = (tmp_path / "backprop-page.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
