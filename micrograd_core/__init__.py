@@ -33,6 +33,7 @@ from ._op import REALS, VARIADIC, Interval, Op
 from ._registry import OpInfo, Registry, registry
 from ._validate import OpSpec
 from ._value import Value, apply, grad
+from .explanation import Explanation, explain
 from .graph import Graph, GraphvizError, GraphvizNotFoundError, draw_dot, to_dot
 from .serialize import ModelFileError, load_model, save_model
 
@@ -44,6 +45,7 @@ __all__ = [
     "ArityError",
     "CompileError",
     "DuplicateOpError",
+    "Explanation",
     "FastPath",
     "Graph",
     "GraphvizError",
@@ -72,6 +74,7 @@ __all__ = [
     "apply",
     "compile",
     "draw_dot",
+    "explain",
     "grad",
     "hookimpl",
     "load_model",

@@ -1,43 +1,41 @@
 """Pictures of computation graphs, in the spirit of micrograd's `draw_dot`.
 
 `to_dot(value)` writes Graphviz DOT text and needs nothing installed. `draw_dot(value)` wraps it
-in a `Graph` that renders SVG/PNG through the Graphviz `dot` program when it is on PATH and shows
-itself inline in Jupyter. Both walk the graph with `topological_order` (iterative), so a graph of
-any depth works, and number nodes in that order, so the same graph always gives the same text.
+in a `Graph` that renders SVG/PNG through the Graphviz `dot` program when it is on PATH, writes
+the step-through page (`.render("backprop.html")`, see `micrograd_core.stepthrough`), and shows
+itself inline in Jupyter: as that page, or as the SVG picture with `step_through=False`. Both
+walk the graph with `topological_order` (iterative), so a graph of any depth works, and number
+nodes in that order, so the same graph always gives the same text.
 """
 
 from __future__ import annotations
 
+import html
 import math
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
 from ._backward import topological_order
-from ._errors import MicrogradError
+from ._graphviz import GraphvizError, GraphvizNotFoundError, find_dot, run_dot
 from ._value import Value
+from .stepthrough import GraphTooLargeError, step_through_html
 
-#: Output formats `Graph.render` infers from a file suffix. "dot" needs no Graphviz.
-FORMATS = ("svg", "png", "pdf", "dot")
+__all__ = [
+    "FORMATS",
+    "Graph",
+    "GraphTooLargeError",
+    "GraphvizError",
+    "GraphvizNotFoundError",
+    "draw_dot",
+    "find_dot",
+    "to_dot",
+]
 
-
-class GraphvizError(MicrogradError, RuntimeError):
-    """The Graphviz `dot` program failed to render a graph."""
-
-
-class GraphvizNotFoundError(GraphvizError, FileNotFoundError):
-    """The Graphviz `dot` program is not installed (or not on PATH)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the Graphviz `dot` program was not found on PATH, so the graph cannot be rendered "
-            "as an image; install Graphviz (apt-get install graphviz, brew install graphviz, "
-            "conda install graphviz) or write DOT text instead (Graph.source, to_dot(), "
-            "`micrograd graph ... -o graph.dot`)"
-        )
+#: Output formats `Graph.render` infers from a file suffix. "dot" and "html" (the step-through
+#: page) need no Graphviz.
+FORMATS = ("svg", "png", "pdf", "dot", "html")
 
 
 def _number(x: object) -> str:
@@ -112,37 +110,36 @@ def to_dot(
     return "\n".join(lines) + "\n"
 
 
-def find_dot() -> str | None:
-    """The path of the Graphviz `dot` program, or None when it is not installed."""
-    return shutil.which("dot")
-
-
-def _run_dot(source: str, fmt: str) -> bytes:
-    exe = find_dot()
-    if exe is None:
-        raise GraphvizNotFoundError()
-    try:
-        done = subprocess.run(
-            [exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
-        )
-    except OSError as exc:  # found on PATH but not runnable
-        raise GraphvizError(f"could not run {exe}: {exc}") from exc
-    if done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip()
-        raise GraphvizError(f"`dot -T{fmt}` failed with exit status {done.returncode}: {err}")
-    return done.stdout
-
-
 @attrs.frozen
 class Graph:
-    """A drawn graph: `.source` is the DOT text; `.pipe()`/`.render()` need Graphviz.
+    """A drawn graph: `.source` is the DOT text; `.pipe()`/`.render()` of svg, png and pdf need
+    Graphviz, dot and html do not.
 
-    In Jupyter the graph displays as SVG; without Graphviz, as the text of `repr`, which says
-    what is missing (Jupyter falls back to it when `_repr_svg_` returns None).
+    In Jupyter the graph displays as the step-through page (`_repr_html_`, an iframe) when it
+    was made by `draw_dot(value)`; with `step_through=False`, or for a graph too large for the
+    page, as SVG (with Graphviz) or as the text of `repr`, which says what is missing.
     """
 
     source: str
     nodes: int
+    root: Value | None = attrs.field(default=None, eq=False, repr=False)
+    labels: Mapping[Value, str] | None = attrs.field(default=None, eq=False, repr=False)
+    rankdir: str = attrs.field(default="LR", eq=False, repr=False)
+    step_through: bool = attrs.field(default=True, eq=False, repr=False)
+
+    def html(self, *, title: str = "backprop, step by step", layout: str = "auto") -> str:
+        """The step-through page (see `micrograd_core.stepthrough.step_through_html`).
+
+        Raises `GraphTooLargeError` for a graph past the page's limit.
+        """
+        if self.root is None:
+            raise ValueError(
+                "this Graph holds DOT text only; draw_dot(value) makes one with a page"
+            )
+        rankdir = "TB" if self.rankdir in ("TB", "BT") else "LR"
+        return step_through_html(
+            self.root, self.labels, title=title, layout=layout, rankdir=rankdir
+        )
 
     def pipe(self, format: str = "svg") -> bytes:
         """The rendered image as bytes. Raises `GraphvizNotFoundError` without Graphviz."""
@@ -150,17 +147,20 @@ class Graph:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
         if format == "dot":
             return self.source.encode("utf-8")
-        return _run_dot(self.source, format)
+        if format == "html":
+            return self.html().encode("utf-8")
+        return run_dot(self.source, format)
 
     def render(self, path: str | Path, format: str | None = None) -> Path:
-        """Write the graph to `path`; the format defaults to the suffix (.svg, .png, .pdf, .dot).
+        """Write the graph to `path`; the format defaults to the suffix (.svg, .png, .pdf, .dot,
+        .html).
 
-        A `.dot` file is the DOT text itself and works without Graphviz.
+        A `.dot` file is the DOT text itself and an `.html` file the step-through page; both
+        work without Graphviz.
         """
         path = Path(path)
         fmt = format or path.suffix.lstrip(".").lower()
-        if fmt == "gv":
-            fmt = "dot"
+        fmt = {"gv": "dot", "htm": "html"}.get(fmt, fmt)
         if fmt not in FORMATS:
             raise ValueError(
                 f"cannot tell the format of {str(path)!r}: use a suffix or format= among "
@@ -168,6 +168,20 @@ class Graph:
             )
         path.write_bytes(self.pipe(fmt))
         return path
+
+    def _repr_html_(self) -> str | None:
+        if not self.step_through or self.root is None:
+            return None  # Jupyter then shows the SVG
+        try:
+            page = self.html()
+        except GraphTooLargeError as exc:
+            return f"<p>{html.escape(str(exc))}</p>"
+        # An iframe keeps the page's script, styles and keys apart from the notebook's.
+        return (
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+            'style="width: 100%; height: 480px; border: 1px solid #d0d7de" '
+            'title="backprop, step by step"></iframe>'
+        )
 
     def _repr_svg_(self) -> str | None:
         if find_dot() is None:
@@ -180,9 +194,21 @@ class Graph:
 
 
 def draw_dot(
-    root: Value, *, labels: Mapping[Value, str] | None = None, rankdir: str = "LR"
+    root: Value,
+    *,
+    labels: Mapping[Value, str] | None = None,
+    rankdir: str = "LR",
+    step_through: bool = True,
 ) -> Graph:
-    """`to_dot` wrapped for display: `draw_dot(loss)` in a notebook shows the graph;
-    `draw_dot(loss).render("loss.svg")` writes it."""
+    """`to_dot` wrapped for display: `draw_dot(loss)` in a notebook shows the step-through page
+    (`step_through=False`: the SVG picture); `draw_dot(loss).render("loss.svg")` writes a
+    picture, `.render("loss.html")` the page."""
     source = to_dot(root, labels=labels, rankdir=rankdir)
-    return Graph(source, len(topological_order(root)))
+    return Graph(
+        source,
+        len(topological_order(root)),
+        root,
+        dict(labels or {}),
+        rankdir,
+        step_through,
+    )

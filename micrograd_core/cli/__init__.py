@@ -37,9 +37,18 @@ def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.Argu
     return parser
 
 
+def _prepared(argv: Sequence[str] | None, commands: dict[str, ModuleType]) -> list[str]:
+    """argv after the command's own `prepare_argv(args)`, if it has one (`micrograd graph "-x"`
+    needs it: argparse would read the expression as an unknown option)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    module = commands.get(args[0]) if args else None
+    prepare = getattr(module, "prepare_argv", None)
+    return [args[0], *prepare(args[1:])] if prepare is not None else args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     commands = _commands()
-    args = build_parser(commands).parse_args(argv)
+    args = build_parser(commands).parse_args(_prepared(argv, commands))
     try:
         return int(commands[args.command].run(args))
     except BrokenPipeError:  # `micrograd ops | head`: the reader left; say nothing more
