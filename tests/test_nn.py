@@ -65,6 +65,29 @@ def test_layer_and_mlp_shapes_and_zero_grad() -> None:
     assert Module().parameters() == []
 
 
+@pytest.mark.parametrize("nouts", [[1, 1], [3, 1, 2], [1, 1, 1], [1]])
+def test_hidden_layers_of_one_neuron(nouts: list[int]) -> None:
+    # A layer of one neuron returns a bare Value (micrograd's API); as a hidden layer it used to
+    # crash the next one (TypeError: 'Value' object is not iterable).
+    random.seed(5)
+    model = MLP(2, nouts)
+    out = model([1.0, 2.0])
+    if nouts[-1] == 1:
+        assert isinstance(out, Value)  # the last layer keeps micrograd's API
+    else:
+        assert isinstance(out, list) and len(out) == nouts[-1]
+    first = out if isinstance(out, Value) else out[0]
+    first.backward()
+    assert all(isinstance(p.grad, float) for p in model.parameters())
+    # the same function as the layers called one by one, each hidden one as a list
+    x: list[Value] | Value = [Value(1.0), Value(2.0)]
+    for layer in model.layers:
+        x = layer(x if isinstance(x, list) else [x])
+    assert [v.data for v in (x if isinstance(x, list) else [x])] == [
+        v.data for v in (out if isinstance(out, list) else [out])
+    ]
+
+
 def test_mlp_gradient_matches_finite_differences() -> None:
     random.seed(3)
     model = MLP(2, [4, 4, 1])

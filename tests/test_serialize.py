@@ -183,3 +183,11 @@ def test_huge_integer_weight_is_a_model_file_error(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ModelFileError, match="too large"):
         load_model(path)
+
+
+def test_models_with_a_hidden_layer_of_one_neuron_round_trip(tmp_path: Path) -> None:
+    random.seed(2)
+    model = MLP(2, [3, 1, 1])
+    loaded = load_model(save_model(model, tmp_path / "narrow.json"))
+    assert params(loaded) == params(model)
+    assert loaded([0.25, -1.5]).data == model([0.25, -1.5]).data  # was: TypeError in the call
