@@ -121,6 +121,10 @@ def test_second_order_through_the_private_log_at_zero() -> None:
     assert (gx.data, gy.data) == (-math.inf, -math.inf)
     assert grad(gy, [x, y]) == [math.inf, math.inf]  # PyTorch: the same
     assert grad(gx, [x, y]) == [math.inf, math.inf]
+    # On Values the log's derivative divides by a Value 0 (x ** -1, inf): the third order runs
+    hx, hy = grad(gy, [x, y], create_graph=True)
+    assert (hx.data, hy.data) == (math.inf, math.inf)
+    assert grad(hx, [x, y]) == grad(hy, [x, y]) == [-math.inf, -math.inf]  # PyTorch: the same
 
 
 @pytest.mark.parametrize(
