@@ -38,7 +38,7 @@ def _pow_by_parts(x: float, k: float | int) -> float:
         odd = k % 2 == 1
         kf = _float_exponent(k)
     else:
-        if x < 0 and math.isfinite(x) and not float(k).is_integer():
+        if x < 0 and math.isfinite(x) and math.isfinite(k) and not float(k).is_integer():
             return math.nan  # real powers of a negative base need an integer exponent
         odd = _is_odd_int(k) if math.isfinite(k) else False
         kf = k

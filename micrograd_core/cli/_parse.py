@@ -154,7 +154,9 @@ class _Parser:
         if group.func is None and empty:
             raise ParseError("not a valid expression: empty parentheses", group.col)
         if group.func is not None:
-            if not empty or group.keyword is not None or not (group.trailing or not group.args):
+            # f() and f(x,) close with no argument pending; anything else completes one
+            # (and `argument` refuses f(x, k=) or f(x y)).
+            if not empty or group.keyword is not None or (group.args and not group.trailing):
                 self.argument(group, col)
             node = ast.Call(group.func, group.args, group.keywords)
             self.operands.append(_at(node, group.func.col_offset))
@@ -186,7 +188,7 @@ class _Parser:
             self.stack.append(_Open(col, len(self.operands), None))
             return False
         elif s == ")" and self.stack and isinstance(self.stack[-1], _Open):
-            self.close(col)  # f() and f(x,); anything else is refused there
+            self.close(col)  # f() and f(x,); `close` refuses () and f(x, k=)
         else:
             raise ParseError(_unexpected(s), col)
         return True
@@ -237,8 +239,9 @@ def parse(text: str) -> ast.expr:
     if want_operand:
         raise ParseError(_unexpected(""), len(text))
     p.reduce()
-    for left in p.stack:  # operators are all applied: what remains is open parentheses
-        raise ParseError(f"not a valid expression: {'('!r} was never closed", left.col)
+    opened = [group for group in p.stack if isinstance(group, _Open)]
+    if opened:
+        raise ParseError(f"not a valid expression: {'('!r} was never closed", opened[0].col)
     (root,) = p.operands
     return root
 
