@@ -105,9 +105,12 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Any:
+        """The last layer's outputs: a list, or a bare Value when it has one neuron (as in
+        micrograd). A hidden layer of one neuron passes a list of one to the next layer."""
+        out: Value | list[Value] = list(x)
         for layer in self.layers:
-            x = layer(x)  # type: ignore[assignment]
-        return x
+            out = layer([out] if isinstance(out, Value) else out)
+        return out
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -1,9 +1,17 @@
-"""Optimizers: SGD (with momentum) and Adam. `lr` is a plain attribute, so schedules set it."""
+"""Optimizers: SGD (with momentum) and Adam. `lr` is a plain attribute, so schedules set it.
+
+Every argument is checked at construction, so a typo fails there and not at the first `step()`:
+a `TypeError` for what is not a number (`lr="0.1"`, `betas=(0.9,)`), a `ValueError` for a number
+out of range (NaN, inf, a negative or zero learning rate), each naming the optimizer and the
+argument.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from numbers import Real
+from typing import Any
 
 import attrs
 
@@ -23,6 +31,26 @@ def _grad(p: Value) -> float:
     return g.data if isinstance(g, Value) else g
 
 
+def _number(owner: object, name: str, x: Any, ok: Callable[[float], bool], what: str) -> float:
+    """`x` as a float if `ok(float(x))`; errors name the optimizer, the argument and `what`."""
+    where = f"{type(owner).__name__}: {name}"
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{where} must be a number, got {type(x).__name__} {x!r}")
+    value = float(x)
+    if not ok(value):  # the comparisons `ok` makes are all False for NaN
+        raise ValueError(f"{where} must be {what}, got {x!r}")
+    return value
+
+
+def _lr(owner: object, x: Any) -> float:
+    return _number(owner, "lr", x, lambda v: 0 < v < math.inf, "a positive finite number")
+
+
+def _decay(owner: object, name: str, x: Any) -> float:
+    """A decay rate such as a momentum or a beta."""
+    return _number(owner, name, x, lambda v: 0 <= v < 1, "in [0, 1)")
+
+
 @attrs.define(eq=False)
 class SGD:
     """p -= lr * v, with v = momentum * v + grad (PyTorch's form; momentum=0: plain SGD)."""
@@ -33,10 +61,8 @@ class SGD:
     _velocity: list[float] = attrs.field(init=False, factory=list)
 
     def __attrs_post_init__(self) -> None:
-        if self.lr <= 0 or not math.isfinite(self.lr):
-            raise ValueError(f"SGD: lr must be a positive number, got {self.lr!r}")
-        if not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {self.momentum!r}")
+        self.lr = _lr(self, self.lr)
+        self.momentum = _decay(self, "momentum", self.momentum)
         self._velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
@@ -65,10 +91,15 @@ class Adam:
     _t: int = attrs.field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
-        if self.lr <= 0 or not math.isfinite(self.lr):
-            raise ValueError(f"Adam: lr must be a positive number, got {self.lr!r}")
-        if not all(0.0 <= b < 1.0 for b in self.betas):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {self.betas!r}")
+        self.lr = _lr(self, self.lr)
+        betas = self.betas
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair of numbers (b1, b2), got {betas!r}")
+        self.betas = (_decay(self, "betas[0]", betas[0]), _decay(self, "betas[1]", betas[1]))
+        # eps >= 0 (PyTorch's rule); inf would freeze every parameter
+        self.eps = _number(
+            self, "eps", self.eps, lambda v: 0 <= v < math.inf, "a finite number >= 0"
+        )
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
 

@@ -7,7 +7,9 @@ The file is plain JSON that any tool can read; for `MLP(2, [1])`::
 
 Floats are written with `repr`, so a round trip gives back bit-identical weights. Loading
 checks everything before building anything and raises `ModelFileError` naming the file, the
-place in it (`layers[1].neurons[3].w[0]`) and what is wrong.
+place in it (`layers[1].neurons[3].w[0]`, or a line and column) and what is wrong. A hostile
+file cannot make it read without end (`MAX_BYTES`), recurse (JSON nested 100,000 deep) or
+convert a 5,000-digit integer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,15 @@ from .nn import MLP
 
 FORMAT = "micrograd-core/mlp"
 VERSION = 1
+#: The largest file `load_model` reads by default: 64 MiB, about two million weights (far more
+#: than a scalar engine trains). It reads at most this many bytes plus one, so /dev/zero or a
+#: runaway file is refused, not swallowed.
+MAX_BYTES = 64 * 2**20
+#: The file's layout nests six levels deep; anything past this is not a model file.
+MAX_DEPTH = 64
+#: JSON integers with more digits are not parsed (Python refuses past 4,300 digits by default,
+#: and no weight or layer size needs more than a few hundred).
+MAX_INT_DIGITS = 400
 
 
 class ModelFileError(MicrogradError, ValueError):
@@ -80,6 +92,20 @@ def _list(x: Any, where: str, length: int | None = None) -> list[Any]:
     return x
 
 
+class _LongInteger:
+    """A JSON integer too long to parse, kept as its length so the checks can name its place."""
+
+    def __init__(self, text: str) -> None:
+        self.digits = len(text.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digits} digits"
+
+
+def _parse_int(text: str) -> int | _LongInteger:
+    return int(text) if len(text) <= MAX_INT_DIGITS else _LongInteger(text)
+
+
 def _count(x: Any, where: str) -> int:
     if type(x) is not int or x < 1:
         raise ModelFileError(where, f"expected a positive integer, got {x!r}")
@@ -87,6 +113,8 @@ def _count(x: Any, where: str) -> int:
 
 
 def _weight(x: Any, where: str) -> float:
+    if isinstance(x, _LongInteger):
+        raise ModelFileError(where, f"expected a finite number, got {x!r}, too large")
     if type(x) not in (int, float):  # bool is an int subclass but never a weight
         raise ModelFileError(where, f"expected a number, got {json.dumps(x)}")
     try:
@@ -173,22 +201,77 @@ def save_model(model: MLP, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path) -> MLP:
-    """Read a model written by `save_model`. Raises `ModelFileError` (a ValueError) when the
-    file is not valid JSON or does not describe an MLP, and OSError when it cannot be read."""
+def load_model(path: str | Path, max_bytes: int = MAX_BYTES) -> MLP:
+    """Read a model written by `save_model`. Raises `ModelFileError` (a ValueError) naming the
+    file and the place when the file is larger than `max_bytes` (default `MAX_BYTES`, 64 MiB),
+    is not UTF-8 JSON, nests deeper than a model file does, or does not describe an MLP; and
+    OSError when it cannot be read."""
     path = Path(path)
+    source = str(path)
+    with path.open("rb") as f:
+        raw = f.read(max_bytes + 1)  # at most one byte past the limit: /dev/zero ends here
+    if len(raw) > max_bytes:
+        raise ModelFileError(
+            f"byte {max_bytes}",
+            f"the file is larger than {max_bytes:,} bytes, the limit of load_model; a model "
+            "file this big is not one save_model wrote (pass max_bytes= to read it anyway)",
+            source,
+        )
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ModelFileError("", "not a text (UTF-8 JSON) file", str(path)) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = _line_column(raw, exc.start)
+        raise ModelFileError(where, "not a text (UTF-8 JSON) file", source) from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
         return from_dict(data)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
-        raise ModelFileError(where, f"not valid JSON: {exc.msg}", str(path)) from None
+        raise ModelFileError(where, f"not valid JSON: {exc.msg}", source) from None
+    except RecursionError:
+        where = _too_deep(text)
+        msg = f"nested more than {MAX_DEPTH} levels deep; a model file nests 6"
+        raise ModelFileError(where, msg, source) from None
     except ModelFileError as exc:  # the same error, now naming the file
-        raise ModelFileError(exc.where, exc.msg, str(path)) from None
+        where = exc.where or _constant_at(text)  # only _reject_constant leaves it empty
+        raise ModelFileError(where, exc.msg, source) from None
+
+
+def _line_column(text: bytes | str, offset: int) -> str:
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(newline, 0, offset) + 1  # type: ignore[arg-type]
+    column = offset - (text.rfind(newline, 0, offset) + 1) + 1  # type: ignore[arg-type]
+    return f"line {line}, column {column}"
+
+
+# Brackets outside strings; a string is skipped whole (escapes included).
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str) -> str:
+    """Where `text` first nests deeper than MAX_DEPTH (only read after json.loads recursed too
+    deep, so an ordinary file never pays for it)."""
+    depth = 0
+    for m in _NESTING.finditer(text):
+        token = m.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _line_column(text, m.start())
+        elif token == "]" or token == "}":
+            depth -= 1
+    return ""
+
+
+# NaN, Infinity and -Infinity outside strings: where `_reject_constant` was called.
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(NaN|-?Infinity)')
+
+
+def _constant_at(text: str) -> str:
+    for m in _CONSTANT.finditer(text):
+        if m.group(1):
+            return _line_column(text, m.start())
+    return ""
 
 
 def _reject_constant(name: str) -> float:

@@ -22,7 +22,7 @@ class Tanh(Op):
 
 
 class Relu(Op):
-    """max(0, x); its derivative at 0 is taken as 0, as in micrograd."""
+    """max(0, x); its derivative at 0 is taken as 0, as in micrograd and PyTorch."""
 
     name = "relu"
     arity = 1
@@ -32,4 +32,6 @@ class Relu(Op):
         return 0.0 if x < 0 else x
 
     def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
-        return ((out > 0) * grad,)
+        # PyTorch's threshold_backward: an exact 0 where out <= 0, even for an infinite or NaN
+        # upstream gradient (0 * inf would be NaN); where out is NaN, the gradient passes.
+        return (0.0 if out <= 0 else grad,)

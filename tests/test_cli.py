@@ -193,6 +193,22 @@ def test_demo_saves_the_model_and_ascii_to_files(tmp_path: Path) -> None:
     assert "model saved to m.json" in r.stdout
 
 
+def test_demo_with_a_hidden_layer_of_one_neuron(tmp_path: Path) -> None:
+    # was: TypeError 'Value' object is not iterable, a traceback
+    r = micrograd(
+        "demo", "--steps", "2", "--hidden", "3,1", "--save-model", "m.json", "-o", "b.txt",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "MLP(2, [3, 1, 1])" in r.stdout and "Traceback" not in r.stderr
+    model = load_model(tmp_path / "m.json")
+    assert [len(layer.neurons) for layer in model.layers] == [3, 1, 1]
+    assert isinstance(model([0.5, -0.5]).data, float)
+    one = micrograd("demo", "--steps", "1", "--hidden", "1", "--no-plot", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert "MLP(2, [1, 1]) (5 parameters)" in one.stdout
+
+
 # ---- ops ------------------------------------------------------------------------------------
 
 

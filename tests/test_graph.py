@@ -316,7 +316,7 @@ def test_cli_graph_renders_png_and_svg(tmp_path: Path) -> None:
         (["y"], "unknown variable 'y'; pass --var y=VALUE"),
         (["tahn(x)", "--var", "x=1"], "did you mean 'tanh'"),
         (["relu(x, x)", "--var", "x=1"], "takes 1 input"),
-        (["x/0 + 10**10**10", "--var", "x=1"], "cannot compute"),
+        (["x/0 + 1" + "0" * 400, "--var", "x=1"], "too large for a float"),
         (["x", "--var", "x"], "expected NAME=NUMBER"),
         (["x", "--var", "x=1", "--var", "x=2"], "given twice"),
         (["x", "--var", "x=1", "-o", "g.jpeg"], "cannot tell the format"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,29 @@ def test_layer_and_mlp_shapes_and_zero_grad() -> None:
     model.zero_grad()
     assert all(p.grad == 0.0 for p in model.parameters())
     assert Module().parameters() == []
+
+
+@pytest.mark.parametrize("nouts", [[1, 1], [3, 1, 2], [1, 1, 1], [1]])
+def test_hidden_layers_of_one_neuron(nouts: list[int]) -> None:
+    # A layer of one neuron returns a bare Value (micrograd's API); as a hidden layer it used to
+    # crash the next one (TypeError: 'Value' object is not iterable).
+    random.seed(5)
+    model = MLP(2, nouts)
+    out = model([1.0, 2.0])
+    if nouts[-1] == 1:
+        assert isinstance(out, Value)  # the last layer keeps micrograd's API
+    else:
+        assert isinstance(out, list) and len(out) == nouts[-1]
+    first = out if isinstance(out, Value) else out[0]
+    first.backward()
+    assert all(isinstance(p.grad, float) for p in model.parameters())
+    # the same function as the layers called one by one, each hidden one as a list
+    x: list[Value] | Value = [Value(1.0), Value(2.0)]
+    for layer in model.layers:
+        x = layer(x if isinstance(x, list) else [x])
+    assert [v.data for v in (x if isinstance(x, list) else [x])] == [
+        v.data for v in (out if isinstance(out, list) else [out])
+    ]
 
 
 def test_mlp_gradient_matches_finite_differences() -> None:
@@ -155,3 +179,43 @@ def test_bad_shapes_and_labels_are_errors_not_silent_answers() -> None:
         demo_loss(model, X, [1])
     with pytest.raises(ValueError, match="-1 or \\+1, got 0"):
         demo_loss(model, X, [0, 1])
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda p: SGD(p, lr="0.1"), TypeError, "SGD: lr must be a number, got str '0.1'"),
+        (lambda p: SGD(p, lr=math.nan), ValueError, "SGD: lr must be a positive finite number"),
+        (lambda p: SGD(p, lr=math.inf), ValueError, "SGD: lr must be a positive finite number"),
+        (lambda p: SGD(p, lr=0.0), ValueError, "SGD: lr must be a positive finite number"),
+        (lambda p: SGD(p, lr=True), TypeError, "SGD: lr must be a number, got bool"),
+        (lambda p: SGD(p, momentum=math.nan), ValueError, "SGD: momentum must be in [0, 1)"),
+        (lambda p: SGD(p, momentum=-0.1), ValueError, "SGD: momentum must be in [0, 1)"),
+        (lambda p: SGD(p, momentum=None), TypeError, "SGD: momentum must be a number"),
+        (lambda p: Adam(p, lr="1e-3"), TypeError, "Adam: lr must be a number"),
+        (lambda p: Adam(p, lr=-1.0), ValueError, "Adam: lr must be a positive finite number"),
+        (lambda p: Adam(p, betas=(0.9,)), TypeError, "Adam: betas must be a pair of numbers"),
+        (lambda p: Adam(p, betas=0.9), TypeError, "Adam: betas must be a pair of numbers"),
+        (lambda p: Adam(p, betas="ab"), TypeError, "Adam: betas must be a pair of numbers"),
+        (lambda p: Adam(p, betas=(0.9, "0.9")), TypeError, "Adam: betas[1] must be a number"),
+        (lambda p: Adam(p, betas=(math.nan, 0.9)), ValueError, "Adam: betas[0] must be in"),
+        (lambda p: Adam(p, eps=-1e-8), ValueError, "Adam: eps must be a finite number >= 0"),
+        (lambda p: Adam(p, eps=math.nan), ValueError, "Adam: eps must be a finite number >= 0"),
+        (lambda p: Adam(p, eps=math.inf), ValueError, "Adam: eps must be a finite number >= 0"),
+    ],
+)
+def test_optimizer_arguments_are_checked_at_construction(
+    make: Any, error: type[Exception], message: str
+) -> None:
+    # was: SGD(lr="0.1") a raw comparison TypeError, Adam(betas=(0.9,)) accepted until step()
+    with pytest.raises(error) as info:
+        make([Value(1.0)])
+    assert message in str(info.value)
+
+
+def test_optimizer_numbers_become_floats() -> None:
+    from fractions import Fraction
+
+    opt = Adam([Value(1.0)], lr=Fraction(1, 2), betas=[0.5, 0.25], eps=0)
+    assert (opt.lr, opt.betas, opt.eps) == (0.5, (0.5, 0.25), 0.0)
+    assert type(opt.lr) is float and type(SGD([Value(1.0)], lr=1, momentum=0).lr) is float

@@ -17,6 +17,8 @@ from micrograd_core.demo import train
 from micrograd_core.nn import MLP
 from micrograd_core.serialize import (
     FORMAT,
+    MAX_BYTES,
+    MAX_DEPTH,
     VERSION,
     ModelFileError,
     from_dict,
@@ -183,3 +185,82 @@ def test_huge_integer_weight_is_a_model_file_error(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(ModelFileError, match="too large"):
         load_model(path)
+
+
+def test_models_with_a_hidden_layer_of_one_neuron_round_trip(tmp_path: Path) -> None:
+    random.seed(2)
+    model = MLP(2, [3, 1, 1])
+    loaded = load_model(save_model(model, tmp_path / "narrow.json"))
+    assert params(loaded) == params(model)
+    assert loaded([0.25, -1.5]).data == model([0.25, -1.5]).data  # was: TypeError in the call
+
+
+# ---- hostile files: every failure is a ModelFileError naming the file and the place ---------
+
+
+def test_json_nested_100000_deep_is_a_model_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(
+        '{"format": "micrograd-core/mlp",\n "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    with pytest.raises(ModelFileError) as info:  # was: a raw RecursionError
+        load_model(path)
+    # `{` is level 1, so the 64th `[` (after 6 columns of ` "x": `) is level 65, the first too deep
+    assert info.value.where == f"line 2, column {6 + MAX_DEPTH}"
+    assert str(info.value).startswith(f"{path}: line 2, column")
+    assert "nested more than 64 levels deep" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("place", "where", "message"),
+    [
+        ("w", "layers[0].neurons[0].w[1]", "got an integer of 5000 digits, too large"),
+        ("nin", "nin", "expected a positive integer, got an integer of 5000 digits"),
+    ],
+)
+def test_an_integer_of_thousands_of_digits_is_named_where_it_is(
+    place: str, where: str, message: str, tmp_path: Path
+) -> None:
+    random.seed(0)
+    data: dict[str, Any] = to_dict(MLP(2, [1]))
+    marker = 123456789
+    if place == "w":
+        data["layers"][0]["neurons"][0]["w"][1] = marker
+    else:
+        data["nin"] = marker
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(data).replace(str(marker), "9" * 5000))
+    with pytest.raises(ModelFileError) as info:  # was: a raw ValueError with no location
+        load_model(path)
+    assert (info.value.source, info.value.where) == (str(path), where)
+    assert message in info.value.msg
+
+
+def test_reading_is_bounded(tmp_path: Path) -> None:
+    with pytest.raises(
+        ModelFileError, match=r"/dev/zero: byte 1000: the file is larger than 1,000"
+    ):
+        load_model("/dev/zero", max_bytes=1000)
+    with pytest.raises(ModelFileError, match=r"larger than 67,108,864 bytes, the limit"):
+        load_model("/dev/zero")  # was: read without end (+3.7 GB in 8 s)
+    assert MAX_BYTES == 64 * 2**20
+    path = save_model(small_model(), tmp_path / "m.json")
+    size = path.stat().st_size
+    assert params(load_model(path, max_bytes=size)) == params(small_model())
+    with pytest.raises(ModelFileError, match=f"byte {size - 1}"):
+        load_model(path, max_bytes=size - 1)
+
+
+def test_a_nan_literal_and_bad_utf8_are_named_by_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text('{"format": "micrograd-core/mlp",\n "version": 1, "nin": NaN}')
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert info.value.where == "line 2, column 23"
+    path.write_bytes(b'{"format":\n  "\xff"}')
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert (info.value.where, info.value.msg) == (
+        "line 2, column 4",
+        "not a text (UTF-8 JSON) file",
+    )

@@ -1,10 +1,15 @@
 """A safe evaluator of arithmetic expressions over `Value`s, for `micrograd graph`.
 
-The text is parsed with `ast` and only a whitelist is evaluated: numbers, variable names, the
-operators + - * / ** (unary + and - too), and calls of registered op names with positional
-arguments and numeric keyword parameters (`pow(x, exponent=3)`). Nothing is ever passed to
-`eval`, so `__import__('os')` is a parse error, not a shell. Evaluation walks the tree with an
-explicit stack, so a long chain such as `x+x+...+x` cannot hit the recursion limit.
+The text is parsed into `ast` nodes (by `_parse`, which never recurses) and only a whitelist is
+evaluated: numbers, variable names, the operators + - * / ** (unary + and - too), and calls of
+registered op names with positional arguments and numeric keyword parameters
+(`pow(x, exponent=3)`). Nothing is ever passed to `eval`, so `__import__('os')` is an error, not
+a shell. Evaluation walks the tree with an explicit stack too, so a long chain such as
+`x+x+...+x` (100,000 terms) cannot hit the recursion limit.
+
+Arithmetic on constants is the graph's arithmetic: `1/0` is inf and `9**9**9` is inf, exactly
+as `x/0` and `x**9**9` are for a variable `x` (IEEE 754, see the Non-finite numbers table in
+the concepts doc); the folded result becomes one leaf.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from typing import Any, cast
 from .._errors import MicrogradError
 from .._registry import registry
 from .._value import Value, apply
+from ._parse import ParseError, parse
 
-MAX_LENGTH = 100_000
+MAX_LENGTH = 1_000_000  # characters; a 100,000-term sum is 200,000
 
 _BINOPS: dict[type, Any] = {
     ast.Add: lambda a, b: a + b,
@@ -32,8 +38,8 @@ _UNARY: dict[type, Any] = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
 class ExpressionError(MicrogradError, ValueError):
     """The expression is not valid, or uses something outside the allowed subset."""
 
-    def __init__(self, msg: str, node: ast.AST | None = None) -> None:
-        col = getattr(node, "col_offset", None)
+    def __init__(self, msg: str, node: ast.AST | None = None, col: int | None = None) -> None:
+        col = getattr(node, "col_offset", col)
         where = f" (at column {col + 1})" if col is not None else ""
         super().__init__(f"{msg}{where}")
 
@@ -42,12 +48,9 @@ def _parse(text: str) -> ast.expr:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression is longer than {MAX_LENGTH} characters")
     try:
-        return ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as exc:
-        col = f" (at column {exc.offset})" if exc.offset else ""
-        raise ExpressionError(f"not a valid expression: {exc.msg}{col}") from None
-    except (RecursionError, MemoryError):
-        raise ExpressionError("expression is nested too deeply") from None
+        return parse(text.strip())
+    except ParseError as exc:
+        raise ExpressionError(exc.msg, col=exc.col) from None
 
 
 def _children(node: ast.expr, variables: Mapping[str, Value]) -> list[ast.expr]:
@@ -99,11 +102,8 @@ def evaluate(text: str, variables: Mapping[str, Value]) -> Value:
             stack.extend((c, False) for c in reversed(_children(node, variables)))
             continue
         try:
-            result = _compute(node, variables, results)
-            if isinstance(result, complex):  # (-8) ** 0.5 on plain numbers
-                raise ExpressionError("cannot compute: the result is a complex number", node)
-            results[id(node)] = result
-        except ArithmeticError as exc:  # 1/0, 0**-1, overflow
+            results[id(node)] = _compute(node, variables, results)
+        except ArithmeticError as exc:  # an op's forward that raised
             raise ExpressionError(f"cannot compute: {exc}", node) from None
         except TypeError as exc:
             if isinstance(exc, MicrogradError):  # ArityError, ParamError: already clear
@@ -116,11 +116,24 @@ def evaluate(text: str, variables: Mapping[str, Value]) -> Value:
 def _compute(node: ast.expr, variables: Mapping[str, Value], results: dict[int, Any]) -> Any:
     if isinstance(node, ast.Constant):
         # As floats: integer arithmetic on constants (10**10**10) would run for ever.
-        return float(cast(float, node.value))  # _children allowed only int and float
+        try:
+            return float(cast(float, node.value))  # _children allowed only int and float
+        except OverflowError:
+            number = str(node.value)
+            raise ExpressionError(
+                f"cannot compute: the number {number[:12]}... ({len(number)} digits) is too "
+                "large for a float",
+                node,
+            ) from None
     if isinstance(node, ast.Name):
         return variables[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINOPS[type(node.op)](results[id(node.left)], results[id(node.right)])
+        a, b = results[id(node.left)], results[id(node.right)]
+        if not isinstance(a, Value) and not isinstance(b, Value):
+            # Constants follow the graph's arithmetic (IEEE: 1/0 is inf, as x/0 is), not
+            # Python's (ZeroDivisionError, OverflowError, complex numbers).
+            return _BINOPS[type(node.op)](Value(a), b).data
+        return _BINOPS[type(node.op)](a, b)
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](results[id(node.operand)])
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)

@@ -9,21 +9,36 @@ from typing import Any
 from micrograd_core import Interval, Op
 
 
+def _div(a: Any, b: Any) -> Any:
+    """a / b, with IEEE results where Python raises for a float 0 divisor: +-inf for a
+    nonzero a (the sign of the zero counts), NaN for 0 / 0. Values divide as they are."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
 class Exp(Op):
-    """e ** x (inf past x = 709.78 instead of raising OverflowError)."""
+    """e ** x; inf where it overflows (past log(DBL_MAX) = 709.78...) instead of raising."""
 
     name = "exp"
     arity = 1
 
     def forward(self, x: float) -> float:
-        return math.exp(x) if x < 709.78 else math.inf
+        try:
+            return math.exp(x)  # NaN stays NaN, exp(-inf) is 0 and exp(inf) is inf
+        except OverflowError:
+            return math.inf
 
     def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
         return (grad * out,)
 
 
 class Log(Op):
-    """Natural logarithm; -inf at 0 and NaN below, instead of raising."""
+    """Natural logarithm; -inf at 0 and NaN below, instead of raising; its derivative 1 / x is
+    +-inf at 0 (IEEE division, as in PyTorch)."""
 
     name = "log"
     arity = 1
@@ -35,7 +50,7 @@ class Log(Op):
         return -math.inf if x == 0 else math.nan
 
     def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
-        return (grad / x,)
+        return (_div(grad, x),)
 
 
 class Sigmoid(Op):

@@ -4,6 +4,7 @@ discovered, and micrograd_core.testing proves every op's gradients."""
 from __future__ import annotations
 
 import math
+import sys
 
 import pytest
 
@@ -45,3 +46,40 @@ def test_ops_appear_on_value() -> None:
     s = 1 / (1 + math.exp(-0.5))
     expected = s * (1 - s) * math.exp(0.5) + s * math.exp(0.5) + 1 / 0.5
     assert dx == pytest.approx(expected, rel=1e-12)
+
+
+def test_exp_of_nan_is_nan() -> None:
+    x = Value(math.nan)
+    assert math.isnan(x.exp().data)  # was inf: `nan < 709.78` is False
+    assert math.isnan(grad(x.exp(), [x])[0])
+
+
+@pytest.mark.parametrize(
+    ("x", "want"),
+    [
+        (709.781, 1.7946165138991433e308),  # was inf: overflow starts past log(DBL_MAX) only
+        (math.log(sys.float_info.max), math.exp(math.log(sys.float_info.max))),
+        (math.nextafter(math.log(sys.float_info.max), math.inf), math.inf),
+        (710.0, math.inf),
+        (math.inf, math.inf),
+        (-math.inf, 0.0),
+    ],
+)
+def test_exp_is_finite_until_it_overflows(x: float, want: float) -> None:
+    v = Value(x)
+    out = v.exp()
+    assert out.data == want
+    assert grad(out, [v]) == [want]
+
+
+@pytest.mark.parametrize(
+    ("x", "upstream", "want"),
+    [(0.0, 1.0, math.inf), (-0.0, 1.0, -math.inf), (0.0, -2.0, -math.inf), (0.0, 0.0, math.nan)],
+)
+def test_log_derivative_at_zero_is_ieee_division(x: float, upstream: float, want: float) -> None:
+    # was: OpContractError, backward raised ZeroDivisionError
+    log = registry.get("log")
+    (got,) = log.backward(upstream, log.forward(x), x)
+    assert got == want or (math.isnan(want) and math.isnan(got))
+    v = Value(x)
+    assert grad(v.log(), [v]) == [math.copysign(math.inf, x)]
