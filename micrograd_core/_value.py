@@ -191,6 +191,32 @@ class Value:
 
     __hash__ = object.__hash__
 
+    # ---- copying and pickling: flat, so a graph of any depth works ------------------------
+    # A node is rebuilt from a list of its graph's nodes in topological order (leaves stay
+    # objects of their own, so a model's parameters keep their identity in one pickle);
+    # `.grad`s come after, as state, since a gradient's graph may contain the node itself.
+    def __reduce__(self) -> tuple[Any, ...]:
+        order = topological_order(self)
+        pos = {v: i for i, v in enumerate(order)}
+        records = [
+            (v.data, _op_ref(v._op), v._param, tuple(pos[p] for p in v._prev))
+            if v._op is not None
+            else (v if v is not self else (v.data,))
+            for v in order
+        ]
+        return _rebuild, (records,), [v.grad for v in order]
+
+    def __setstate__(self, grads: list[Any]) -> None:
+        for v, g in zip(topological_order(self), grads):
+            if v._op is not None or v is self:
+                v.grad = g
+
+    def __copy__(self) -> Value:
+        v = _new(Value)
+        for slot in Value.__slots__:
+            setattr(v, slot, getattr(self, slot))
+        return v
+
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: x.sigmoid() for an op a plugin registered.
         if name.startswith("_"):
@@ -212,6 +238,26 @@ class Value:
         done (or use `grad(..., create_graph=True)`, which stores nothing on the nodes).
         """
         backward_pass(self, create_graph)
+
+
+def _op_ref(op: Any) -> Any:
+    """A registered op by its name (the copy must use the registered op), another by itself."""
+    return op.name if _TABLE.get(op.name) is op else op
+
+
+def _rebuild(records: list[Any]) -> Value:
+    """The last node of `records` (see `Value.__reduce__`), its graph built parents first."""
+    built: list[Value] = []
+    for r in records:
+        if isinstance(r, Value):
+            built.append(r)
+        elif len(r) == 1:
+            built.append(_lift(r[0], "copy", 0))
+        else:
+            data, op, param, parents = r
+            op = registry.get(op) if isinstance(op, str) else op
+            built.append(make_node(op, [built[i] for i in parents], data, param))
+    return built[-1]
 
 
 def _data(x: Value | float) -> float:
