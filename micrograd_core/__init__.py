@@ -28,7 +28,7 @@ from ._errors import (
 )
 from ._fastpaths import FastPath
 from ._floats import sequential_sum
-from ._hooks import hookimpl
+from ._hooks import PROTOCOL, hookimpl
 from ._op import REALS, VARIADIC, Interval, Op
 from ._registry import OpInfo, Registry, registry
 from ._validate import OpSpec
@@ -40,6 +40,7 @@ from .serialize import ModelFileError, load_model, save_model
 __version__ = "0.1.0"
 
 __all__ = [
+    "PROTOCOL",
     "REALS",
     "VARIADIC",
     "ArityError",

@@ -13,6 +13,7 @@ right, starting from 0.0), so they give the same floats.
 
 from __future__ import annotations
 
+import threading
 from numbers import Real
 from operator import attrgetter
 from typing import Any
@@ -23,6 +24,13 @@ from ._registry import registry
 _DATA = attrgetter("data")
 _NONE: dict[str, Any] = {}  # the params of a node without any (never written to)
 _OPEN = object()  # stack marker: the node below it has all its parents emitted once reached
+_state = threading.local()  # .op: the op whose backward runs on Values in this thread, if any
+
+
+def differentiating() -> Any:
+    """The op whose backward is building a gradient's graph in this thread (create_graph), or
+    None. A Value turned into a float there would cut that graph: `Value.__float__` refuses."""
+    return getattr(_state, "op", None)
 
 
 def topological_order(root: Any) -> list[Any]:
@@ -176,7 +184,11 @@ def gradients(root: Any, seed: Any = 1.0, create_graph: bool = False) -> dict[An
                         "declares higher_order = False: its backward cannot be "
                         "differentiated, so create_graph=True cannot go through it",
                     )
-                gs = op.backward(g, node, *prev, **param)
+                outer, _state.op = differentiating(), op
+                try:
+                    gs = op.backward(g, node, *prev, **param)
+                finally:
+                    _state.op = outer
             else:
                 gs = op.backward(g, node.data, *map(_DATA, prev), **param)
             for p, gp in zip(prev, gs, strict=True):

@@ -12,11 +12,16 @@ class MicrogradError(Exception):
 class OpError(MicrogradError):
     """Something is wrong with one op: the message names the op and the plugin that provided it."""
 
-    def __init__(self, op: Any, plugin: str | None, msg: str) -> None:
+    def __init__(
+        self, op: Any, plugin: str | None, msg: str, distribution: str | None = None
+    ) -> None:
         self.op = op
         self.plugin = plugin
+        self.distribution = distribution
         name = getattr(op, "name", None) or repr(op)
-        where = f" (from plugin {plugin!r})" if plugin else ""
+        where = f" (from plugin {plugin!r}" if plugin else ""
+        if where:
+            where += f", distribution {distribution})" if distribution else ")"
         super().__init__(f"op {name!r}{where}: {msg}")
 
 

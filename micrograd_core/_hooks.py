@@ -11,6 +11,15 @@ import pluggy
 #: The entry-point group and pluggy project name shared by builtin and third-party op plugins.
 PROJECT = "micrograd_core"
 
+PROTOCOL = 1
+"""The version of the op protocol (what an op and the hooks look like) this micrograd-core
+speaks. A plugin states the version it was written for as a module attribute,
+`micrograd_protocol = 1`; one that states none is taken to be written for version 1. A plugin
+written for a version this micrograd-core does not load is skipped, with a `PluginWarning`
+naming both versions."""
+#: The protocol versions whose plugins this micrograd-core loads.
+SUPPORTED_PROTOCOLS = range(1, PROTOCOL + 1)
+
 hookspec = pluggy.HookspecMarker(PROJECT)
 #: Decorate your plugin's `register_ops(register)` function with this.
 hookimpl = pluggy.HookimplMarker(PROJECT)

@@ -10,8 +10,10 @@ and kept beside the op for compiled mode (see `_fastpaths`).
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
 import threading
+import traceback
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -32,7 +34,7 @@ from ._errors import (
 )
 from ._fastpaths.fastpath import FastPath
 from ._fastpaths.verify import mismatch
-from ._hooks import PROJECT, OpHookSpecs
+from ._hooks import PROJECT, PROTOCOL, SUPPORTED_PROTOCOLS, OpHookSpecs
 from ._validate import OpSpec, validate_op
 
 ENTRY_POINT_GROUP = PROJECT
@@ -42,6 +44,9 @@ ENV_DISABLE_AUTOLOAD = "MICROGRAD_DISABLE_PLUGIN_AUTOLOAD"
 ENV_PLUGINS = "MICROGRAD_PLUGINS"
 #: Set to 1 to raise on a broken plugin instead of warning and skipping it.
 ENV_STRICT = "MICROGRAD_STRICT_PLUGINS"
+#: Comma-separated plugin or distribution names whose `override=True` of a builtin op is wanted:
+#: those replace it silently (any other plugin's replacement is announced with a warning).
+ENV_ALLOW_OVERRIDES = "MICROGRAD_ALLOW_OVERRIDES"
 OWN_DISTRIBUTION = "micrograd-core"
 IN_PROCESS = "<in-process>"
 _ADHOC_MAX = 256  # specs of unregistered op objects kept (an op may make a private op per call)
@@ -58,6 +63,7 @@ class Origin:
     plugin: str
     distribution: str | None = None
     version: str | None = None
+    protocol: int = PROTOCOL  # the op-protocol version the plugin was written for
 
     def __str__(self) -> str:
         if not self.distribution:
@@ -79,6 +85,7 @@ class OpInfo:
     summary: str
     higher_order: bool
     overrides: str | None  # "plugin 'x' (distribution ...)" of the op this one replaced
+    protocol: int = PROTOCOL  # the op-protocol version its plugin was written for
 
 
 @attrs.define(eq=False)
@@ -125,6 +132,7 @@ class Registry:
         self._loading = False
         self._load_error: MicrogradError | None = None  # strict mode: raised on every use
         self._own_missing = False
+        self._lost: dict[str, str] = {}  # names no plugin got, and why
         self._pm = self._new_plugin_manager()
 
     @staticmethod
@@ -161,6 +169,7 @@ class Registry:
             self.table.clear()
             self._entries.clear()
             self._by_id.clear()
+            self._lost.clear()
             self.failures.clear()
             self._load_error = None
             self._pm = self._new_plugin_manager()
@@ -208,8 +217,12 @@ class Registry:
             except BaseException as exc:  # even SystemExit: it costs this plugin only
                 if isinstance(exc, KeyboardInterrupt):
                     raise
-                msg = f"import failed: {exc!r}"
-                self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
+                where = _raised_at(exc)
+                at = f" at {where[0]}, line {where[1]}" if where else ""
+                msg = f"import failed{at}: {exc!r}"
+                err = PluginError(origin.plugin, origin.distribution, msg, origin.version)
+                err.__cause__ = exc  # the traceback: which file, which line
+                self._fail(err, where)
                 continue
             batch = self._collect(plugin, origin)
             if batch is not None:
@@ -244,6 +257,17 @@ class Registry:
             msg = f"rejected by pluggy: {exc}"
             self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
             return None
+        declared = getattr(plugin, "micrograd_protocol", PROTOCOL)
+        if type(declared) is not int or declared not in SUPPORTED_PROTOCOLS:
+            self._pm.unregister(plugin)
+            msg = (
+                f"is written for op protocol {declared!r}, and this micrograd-core speaks "
+                f"protocol {PROTOCOL} (it loads plugins of protocol "
+                f"{SUPPORTED_PROTOCOLS.start} to {SUPPORTED_PROTOCOLS.stop - 1})"
+            )
+            self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
+            return None
+        origin = attrs.evolve(origin, protocol=declared)
         batch = _Batch(origin, [])
         hooks = self._pm.hook
         impls = [i for i in hooks.register_ops.get_hookimpls() if i.plugin is plugin]
@@ -256,7 +280,7 @@ class Registry:
             for impl in impls:
 
                 def register(op: Any, *, override: bool = False) -> None:
-                    op, spec = validate_op(op, origin.plugin)
+                    op, spec = validate_op(op, origin.plugin, origin.distribution)
                     batch.entries.append(_Entry(op, spec, origin, bool(override)))
 
                 impl.function(**{arg: register for arg in impl.argnames})
@@ -268,14 +292,16 @@ class Registry:
                 impl.function(**{arg: register_fast for arg in impl.argnames})
         except MicrogradError as exc:
             self._pm.unregister(plugin)
-            self._fail(exc)
+            self._fail(exc, _raised_at(exc) or _defined_at(plugin))
             return None
         except BaseException as exc:  # even SystemExit: it costs this plugin only
             if isinstance(exc, KeyboardInterrupt):
                 raise
             self._pm.unregister(plugin)
             msg = f"its hook raised {exc!r}"
-            self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
+            err = PluginError(origin.plugin, origin.distribution, msg, origin.version)
+            err.__cause__ = exc
+            self._fail(err, _raised_at(exc) or _defined_at(plugin))
             return None
         self._pm.unregister(plugin)  # its hooks ran once; registering it again runs them again
         return batch
@@ -308,8 +334,13 @@ class Registry:
         problem = mismatch(entry.op, entry.spec, fastpath)
         if problem is not None:
             msg = f"its fast path from {origin} disagrees with the op's methods: {problem}"
-            err = OpContractError(entry.op, entry.origin.plugin, msg)
-            warnings.warn(f"{err}; not used (the methods run)", PluginWarning, stacklevel=5)
+            err = OpContractError(entry.op, entry.origin.plugin, msg, entry.origin.distribution)
+            where = _defined_at(entry.op)
+            text = f"{err}; not used (the methods run)"
+            if where:
+                warnings.warn_explicit(text, PluginWarning, where[0], where[1])
+            else:
+                warnings.warn(text, PluginWarning, stacklevel=5)
             return
         entry.fastpath = fastpath
 
@@ -328,24 +359,56 @@ class Registry:
         if keeper is None or (keeper.override and current is not None and current.override):
             first = str((current or claimants[0]).origin)
             others = " and ".join(str(e.origin) for e in claimants if str(e.origin) != first)
-            self._fail(DuplicateOpError(name, first, others))
+            err = DuplicateOpError(name, first, others)
+            if current is None:
+                self._lost[name] = str(err)
+            self._fail(err, _defined_at(claimants[-1].op))
             return
         for e in claimants:
             if e is not keeper and e.origin != keeper.origin:
-                self._fail(DuplicateOpError(name, str(keeper.origin), str(e.origin)))
+                self._fail(
+                    DuplicateOpError(name, str(keeper.origin), str(e.origin)), _defined_at(e.op)
+                )
         if keeper is not current:
+            if keeper.override and current is not None:
+                self._announce_override(keeper, current)
             keeper.overridden = current
             staged[name] = keeper
+            self._lost.pop(name, None)
 
-    def _fail(self, exc: MicrogradError) -> None:
+    def _announce_override(self, keeper: _Entry, current: _Entry) -> None:
+        """A plugin replacing a builtin op changes every use of it (the demo's training too):
+        said once, unless the user named that plugin in MICROGRAD_ALLOW_OVERRIDES."""
+        if current.origin.distribution != OWN_DISTRIBUTION:
+            return  # replacing another third party's op shows in the listing, as asked for
+        allowed = {s.strip() for s in os.environ.get(ENV_ALLOW_OVERRIDES, "").split(",")}
+        if {keeper.origin.plugin, keeper.origin.distribution} & allowed:
+            return
+        msg = (
+            f"{keeper.origin} replaces the builtin op {keeper.spec.name!r} "
+            f"(register(..., override=True)): every use of it now runs that plugin's maths. "
+            f"Set {ENV_ALLOW_OVERRIDES}={keeper.origin.plugin} if that is what you want"
+        )
+        where = _defined_at(keeper.op)
+        if where:
+            warnings.warn_explicit(msg, PluginWarning, where[0], where[1])
+        else:
+            warnings.warn(msg, PluginWarning, stacklevel=6)
+
+    def _fail(self, exc: MicrogradError, where: tuple[str, int] | None = None) -> None:
         if _env_flag(ENV_STRICT):
             raise exc
         self.failures.append(exc)
-        self._warn(exc)
+        self._warn(exc, where)
 
     @staticmethod
-    def _warn(exc: MicrogradError) -> None:
-        warnings.warn(f"{exc} (skipped; set {ENV_STRICT}=1 to raise)", PluginWarning, stacklevel=5)
+    def _warn(exc: MicrogradError, where: tuple[str, int] | None = None) -> None:
+        """A PluginWarning shown at the plugin's own file and line where it is known."""
+        msg = f"{exc} (skipped; set {ENV_STRICT}=1 to raise)"
+        if where is not None:
+            warnings.warn_explicit(msg, PluginWarning, where[0], where[1])
+        else:
+            warnings.warn(msg, PluginWarning, stacklevel=5)
 
     # ---- in-process registration ---------------------------------------------------------
     def register(self, op: Any, *, override: bool = False, plugin: str = IN_PROCESS) -> Any:
@@ -466,6 +529,7 @@ class Registry:
                 summary=e.spec.summary,
                 higher_order=e.spec.higher_order,
                 overrides=str(e.overridden.origin) if e.overridden else None,
+                protocol=e.origin.protocol,
             )
             for name, e in entries
         ]
@@ -473,6 +537,16 @@ class Registry:
     def _unknown(self, name: object) -> UnknownOpError:
         close = difflib.get_close_matches(str(name), list(self.table), n=3, cutoff=0.6)
         err = UnknownOpError(str(name), close)
+        lost = self._lost.get(str(name))
+        failed = [f for f in self.failures if isinstance(f, PluginError)]
+        if lost is not None:
+            err.args = (f"{err.args[0]}. No plugin got that name: {lost}",)
+        elif failed:
+            names = ", ".join(sorted({repr(f.plugin) for f in failed}))
+            err.args = (
+                f"{err.args[0]}. Plugin(s) {names} failed to load and may provide it: see "
+                "`micrograd ops` or registry.failures",
+            )
         if self._own_missing:
             err.args = (
                 f"{err.args[0]}. micrograd-core's own ops come from its entry point, which is "
@@ -480,6 +554,25 @@ class Registry:
                 "checkout, or `pip install micrograd-core`)",
             )
         return err
+
+
+def _raised_at(exc: BaseException) -> tuple[str, int] | None:
+    """The file and line an exception was raised at (a SyntaxError: where the error is)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return exc.filename, exc.lineno or 1
+    frames = traceback.extract_tb(exc.__traceback__)
+    return (frames[-1].filename, frames[-1].lineno or 1) if frames else None
+
+
+def _defined_at(obj: Any) -> tuple[str, int] | None:
+    """Where a plugin or op is defined: the file and line a warning about it points at."""
+    target = obj if isinstance(obj, type) or inspect.ismodule(obj) else type(obj)
+    try:
+        filename = inspect.getsourcefile(target)
+        line = 1 if inspect.ismodule(target) else inspect.getsourcelines(target)[1]
+    except (OSError, TypeError):
+        return None
+    return (filename, line) if filename else None
 
 
 def _dist_name(ep: metadata.EntryPoint) -> str:

@@ -75,12 +75,14 @@ class OpSpec:
         return OpValidationError(self, None, msg)
 
 
-def validate_op(op: Any, plugin: str | None) -> tuple[Any, OpSpec]:
+def validate_op(
+    op: Any, plugin: str | None, distribution: str | None = None
+) -> tuple[Any, OpSpec]:
     """Check `op` against the protocol; return the op instance and its spec, or raise
     `OpValidationError` naming the op and the plugin."""
 
     def fail(msg: str) -> OpValidationError:
-        return OpValidationError(op, plugin, msg)
+        return OpValidationError(op, plugin, msg, distribution)
 
     if op is None or isinstance(op, (str, bytes, int, float, complex, bool, list, tuple, dict)):
         raise fail(f"expected an Op class or instance, got {type(op).__name__} {op!r}")

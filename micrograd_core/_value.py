@@ -17,7 +17,7 @@ from numbers import Integral, Real
 from operator import attrgetter
 from typing import Any, Final
 
-from ._backward import backward_pass, gradients, topological_order
+from ._backward import backward_pass, differentiating, gradients, topological_order
 from ._errors import OpContractError
 from ._registry import registry
 from ._validate import call_problem
@@ -94,11 +94,13 @@ class Value:
     def item(self) -> float:
         if _tracer is not None:
             _tracer.escape(self, "v.item()")
+        _not_while_differentiating("v.item()")
         return self.data
 
     def __float__(self) -> float:
         if _tracer is not None:
             _tracer.escape(self, "float(v)")
+        _not_while_differentiating("float(v)")
         return float(self.data)
 
     def __repr__(self) -> str:
@@ -258,6 +260,18 @@ def _rebuild(records: list[Any]) -> Value:
             op = registry.get(op) if isinstance(op, str) else op
             built.append(make_node(op, [built[i] for i in parents], data, param))
     return built[-1]
+
+
+def _not_while_differentiating(how: str) -> None:
+    op = differentiating()
+    if op is not None:
+        raise OpContractError(
+            op,
+            registry.plugin_of(op),
+            f"its backward used {how} (Python's math.exp(v) does too) while create_graph=True "
+            "differentiates it: the gradient's graph would be cut and its derivative come out 0. "
+            "Use micrograd_core.math (exp, log, sqrt, ...), or declare higher_order = False",
+        )
 
 
 def _data(x: Value | float) -> float:

@@ -144,7 +144,8 @@ def test_failing_register_ops_skips_the_whole_plugin() -> None:
 def test_invalid_op_warns_with_op_and_plugin() -> None:
     bad = make_op("badarity", arity=0)
     reg = fresh(FakeEntryPoint("sloppy", plugin(bad), "sloppy-dist"))
-    with pytest.warns(PluginWarning, match="op 'badarity' \\(from plugin 'sloppy'\\).*arity"):
+    match = "op 'badarity' \\(from plugin 'sloppy', distribution sloppy-dist\\).*arity"
+    with pytest.warns(PluginWarning, match=match):
         reg.ensure_loaded()
     assert "badarity" not in reg
 
@@ -188,13 +189,18 @@ def test_a_third_party_cannot_silently_replace_a_builtin() -> None:
     assert "harmless" in reg
 
 
-def test_override_replaces_and_shows_in_listing_whatever_the_load_order() -> None:
+def test_override_replaces_and_shows_in_listing_whatever_the_load_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # "aaa-dist" sorts before the op it overrides would be known from a third party: still works.
     over = FakeEntryPoint("fancy", plugin(make_op("tanh", 7.0), override=True), "aaa-dist")
     reg = fresh(over)
+    with pytest.warns(PluginWarning, match="'fancy'.*replaces the builtin op 'tanh'"):
+        reg.ensure_loaded()
+    monkeypatch.setenv("MICROGRAD_ALLOW_OVERRIDES", "aaa-dist")  # said so: silent
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        reg.ensure_loaded()
+        reg.reload()
     assert reg.get("tanh").forward(0.0) == 7.0
     row = next(r for r in reg.list() if r.name == "tanh")
     assert row.plugin == "fancy" and row.distribution == "aaa-dist"

@@ -8,7 +8,7 @@ import shutil
 import sys
 from typing import Any
 
-from .. import __version__
+from .. import PROTOCOL, __version__
 from .._registry import OpInfo, registry
 
 COLUMNS = ("op", "arity", "plugin", "distribution", "version", "summary")
@@ -44,6 +44,7 @@ def _row_dict(r: OpInfo) -> dict[str, Any]:
         "summary": r.summary,
         "higher_order": r.higher_order,
         "overrides": r.overrides,
+        "protocol": r.protocol,  # the op-protocol version its plugin was written for
     }
 
 
@@ -65,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         out = {
             "micrograd_core": __version__,
+            "protocol": PROTOCOL,
             "ops": [_row_dict(r) for r in rows],
             "skipped": [str(f) for f in registry.failures],
         }
@@ -90,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
         summary = _fit(row[-1], max(room, 20)) if shorten else row[-1]
         padded = [c.ljust(w) for c, w in zip(row, widths)]
         print("  ".join([*padded, summary]).rstrip())
-    print(f"\n{len(rows)} op(s); `micrograd ops --json` for every field")
+    older = sorted({f"{r.plugin} ({r.protocol})" for r in rows if r.protocol != PROTOCOL})
+    note = f"; written for an older protocol: {', '.join(older)}" if older else ""
+    print(
+        f"\n{len(rows)} op(s), op protocol {PROTOCOL}{note}; `micrograd ops --json` for every field"
+    )
     for failure in registry.failures:
         print(f"skipped: {failure}")
     return 0

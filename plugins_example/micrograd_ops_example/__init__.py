@@ -2,13 +2,16 @@
 
 from micrograd_core import hookimpl
 
-from .ops import Exp, Log, Sigmoid
+from .ops import Sigmoid, Softplus, Swish
 
-__all__ = ["Exp", "Log", "Sigmoid", "register_ops"]
+__all__ = ["Sigmoid", "Softplus", "Swish", "register_ops"]
+
+#: The version of micrograd-core's op protocol these ops are written for.
+micrograd_protocol = 1
 
 
 @hookimpl
 def register_ops(register):  # type: ignore[no-untyped-def]
-    register(Exp)
-    register(Log)
     register(Sigmoid)
+    register(Softplus)
+    register(Swish)
