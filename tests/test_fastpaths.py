@@ -247,3 +247,23 @@ def test_numpy_executor_stays_within_its_documented_tolerance() -> None:
     assert math.isclose(value, root.data, rel_tol=1e-13)
     for a, b in zip(eager, (x.grad for x in xs)):
         assert abs(a - b) <= 8 * math.ulp(max(abs(a), abs(b), 1.0))  # a few ulp per op
+
+
+def test_check_op_checks_the_fast_path_compiled_mode_would_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from micrograd_core.testing import check_op
+
+    with registry.temporary(HardTanh5):
+        op = registry.get("hardtanh5")
+        assert check_op(op, max_examples=20).ok  # no fast path registered; a derived one is fine
+        assert "fast paths" in check_op(op, max_examples=20).checks
+        wrong = FastPath(
+            "-5.0 if x0 < -5.0 else (5.0 if x0 > 5.0 else x0)",
+            ("g if x0 > -5.0 else 0.0 * g",),  # the forgotten upper clip
+        )
+        monkeypatch.setattr(registry, "fastpath_of", lambda o: wrong if o is op else None)
+        result = check_op(op, max_examples=20, raise_on_failure=False)
+    assert not result.ok and result.failure is not None
+    assert result.failure.kind == "fast path mismatch"
+    assert "registered fast path disagrees" in result.failure.message

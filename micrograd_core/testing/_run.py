@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._validate import call_problem
+from ._fastpath_check import fast_path_problem
 from ._numeric import ATOL, EPS, RTOL, Tolerance
 from ._point import Found, check_at
 from ._report import CheckResult, Failure, GradientCheckError
@@ -65,7 +66,9 @@ def check_op(
     and unless `second_order=False` or the op declares `higher_order = False`, the gradient
     computed with `create_graph=True` matches the float one and its own gradient matches finite
     differences of backward. A second-order failure is reported only if first order holds on
-    every drawn input: otherwise the first-order failure is.
+    every drawn input: otherwise the first-order failure is. Last, the fast path compiled mode
+    would inline for the op (registered by its plugin, or derived from its methods) is checked
+    against the methods again, on many more points than compiled mode's own check.
 
     Returns a `CheckResult`; on failure raises `GradientCheckError` (whose message is the report),
     or with `raise_on_failure=False` returns the result with `failure` set. `seed` replays a run;
@@ -96,6 +99,10 @@ def check_op(
         _describe(result, target, *found, check2=check2, second_order=second_order)
     if result.ok and result.examples == result.skipped:
         result.failure = Failure("no usable examples", f"all {result.examples} inputs overflowed")
+    if result.ok:
+        problem = fast_path_problem(target, configs)
+        if problem is not None:
+            result.failure = Failure("fast path mismatch", problem)
     if raise_on_failure and not result.ok:
         raise GradientCheckError(result)
     return result
@@ -138,7 +145,7 @@ def _describe(
 
 
 def _checks_done(target: Target, configs: list[Config], check2: bool) -> list[str]:
-    checks = ["first order", "determinism", "purity", "gradient count"]
+    checks = ["first order", "determinism", "purity", "gradient count", "fast paths"]
     if target.spec.params:
         unique = [p for i, (_, p) in enumerate(configs) if p not in [q for _, q in configs[:i]]]
         checks.append(f"params {unique}")
