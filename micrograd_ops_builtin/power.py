@@ -12,7 +12,8 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-from micrograd_core import REALS, Interval, Op, ParamError, Value, apply, registry
+from micrograd_core import REALS, Interval, Op, ParamError, Value, registry
+from micrograd_core import math as mm
 
 _POSITIVE = Interval(0.0, math.inf, low_open=True)
 _EXACT = 2**53  # every integer up to this converts to a float exactly, parity included
@@ -70,15 +71,6 @@ def _fpow(x: float, k: float | int) -> float:
     return _pow_by_parts(x, k)
 
 
-def _fdiv(a: Any, b: Any) -> Any:
-    """a / b with IEEE results for floats (+-inf for a nonzero a over +-0, NaN for 0 / 0)."""
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a != a or a == 0:
-            return math.nan
-        return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
 
 def _data(x: Any) -> float:
     return x.data if isinstance(x, Value) else x
@@ -98,28 +90,6 @@ def exponent_of(op: Any, k: Any) -> float | int:
         registry.plugin_of(op),
         f"static param 'exponent' must be a real number, got {type(k).__name__} {k!r}",
     )
-
-
-class _Ln(Op):
-    """Natural log, used privately by pow_var's backward so that second derivatives through a
-    Value exponent need no plugin. Applied by object, never registered."""
-
-    name = "ln"
-    arity = 1
-    domain = (_POSITIVE,)
-
-    def forward(self, x: float) -> float:
-        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
-
-    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
-        return (_fdiv(grad, x),)  # at x = 0: +-inf, or NaN for a zero gradient (IEEE)
-
-
-_LN = _Ln()
-
-
-def ln(x: Any) -> Any:
-    return apply(_LN, x) if isinstance(x, Value) else _LN.forward(x)
 
 
 # The gradients on floats, as functions a fast path can call: `grad_*(g, ...)` is the upstream
@@ -144,7 +114,7 @@ def grad_pow_var_x(g: float, x: float, y: float) -> float:
 def grad_pow_var_y(g: float, out: float, x: float, y: float) -> float:
     """d/dy x ** y, times g: 0 * g where x == 0 and y >= 0 (0 ** y is 0 for y > 0, not
     0 * log(0) = NaN); NaN for x < 0, where log x is."""
-    return 0.0 * g if x == 0 and y >= 0 else (out * _LN.forward(x)) * g
+    return 0.0 * g if x == 0 and y >= 0 else (out * mm.log(x)) * g
 
 
 def _huge_factor(p: float, k: int) -> float:
@@ -197,5 +167,5 @@ class PowVar(Op):
         # next order.
         xd, yd = x.data, _data(y)
         gx: Any = 0.0 if yd == 0 and xd == 0 else (y * x ** (y - 1)) * grad
-        gy = 0.0 * grad if xd == 0 and yd >= 0 else (out * ln(x)) * grad
+        gy = 0.0 * grad if xd == 0 and yd >= 0 else (out * mm.log(x)) * grad  # the log op
         return gx, gy

@@ -32,7 +32,7 @@ def test_mixed_partials() -> None:
 
 
 def test_second_derivative_through_value_exponent() -> None:
-    # d2/dy2 x**y = x**y * ln(x)**2, through the builtin pow_var and its private log op.
+    # d2/dy2 x**y = x**y * ln(x)**2, through the builtin pow_var and the builtin log op.
     x, y = Value(3.0), Value(1.5)
     (dy,) = grad(x**y, [y], create_graph=True)
     (dyy,) = grad(dy, [y])
