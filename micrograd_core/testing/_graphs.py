@@ -247,8 +247,8 @@ def _compare(
         if est is not None:
             allowed = tol.allowed(analytic[j], est.value, est.noise)
             c = Comparison(label.format(i=j), analytic[j], est.value, h, allowed, est.noise)
-            # a failure is confirmed at smaller steps first (smaller steps cross no more kinks)
-            out.append(settle(c, partial(central_difference, f, xs, j), tol).comparison)
+            # confirmed or cleared at smaller steps if need be (which cross no more kinks)
+            out.append(settle(c, est, partial(central_difference, f, xs, j), tol).comparison)
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NoReturn
 
 import attrs
@@ -16,6 +17,7 @@ from .._value import Value
 from ._confirm import Settled, settle
 from ._numeric import (
     Comparison,
+    Estimate,
     Tolerance,
     central_difference,
     joint_distance,
@@ -153,7 +155,7 @@ class _Point:
             y = self.forward(v)  # raises Found if forward raises inside the domain
             return math.nan if y is None else y
 
-        comparisons = []
+        comparisons, estimates = [], []
         for i, h in enumerate(self.steps):
             est = central_difference(f, self.xs, i, h)
             if est is None:
@@ -162,6 +164,7 @@ class _Point:
             noise = abs(self.upstream) * est.noise
             allowed = self.tol.allowed(grads[i], numeric, noise)
             comparisons.append(Comparison(f"x{i}", grads[i], numeric, h, allowed, noise))
+            estimates.append((i, est))
         for c in comparisons:
             if not math.isfinite(c.analytic):
                 self.fail(
@@ -170,7 +173,9 @@ class _Point:
                     f"give {c.numeric:.10g}",
                     comparisons,
                 )
-        settled = [self._settle(f, c, self.upstream) for c in comparisons]
+        settled = [
+            self._settle(f, c, est, self.upstream, i) for c, (i, est) in zip(comparisons, estimates)
+        ]
         comparisons = [s.comparison for s in settled]
         bad = [s for s in settled if not s.comparison.ok]
         if bad:
@@ -186,14 +191,16 @@ class _Point:
         return comparisons
 
     def _settle(
-        self, f: Callable[[list[float]], float], c: Comparison, scale: float, i: int = -1
+        self,
+        f: Callable[[list[float]], float],
+        c: Comparison,
+        est: Estimate,
+        scale: float,
+        i: int,
     ) -> Settled:
-        """Confirm a failing comparison at smaller steps (see `_confirm`); `i` is the input
-        differentiated (default: the one named by the label `x<i>`)."""
-        if c.ok:
-            return Settled(c, True)
-        j = int(c.label[1:]) if i < 0 else i
-        return settle(c, lambda h: central_difference(f, self.xs, j, h), self.tol, scale)
+        """Confirm or clear a comparison at smaller steps (see `_confirm`); `i` is the input
+        differentiated."""
+        return settle(c, est, partial(central_difference, f, self.xs, i), self.tol, scale)
 
     def _float_forward(self, v: list[float]) -> float:
         return float(self.op.forward(*v, **copy.deepcopy(self.params)))
@@ -236,11 +243,13 @@ class _Point:
         bad = [c for c in comparisons if not c.ok or not math.isfinite(c.analytic)]
         if bad:
             which = ", ".join(c.label for c in bad)
+            converged = not {c.label for c in bad} <= self._unsettled
             self.fail(
                 "second-order mismatch",
                 f"{which}: the derivative of backward's output disagrees with finite differences "
-                "of backward" + _unconverged({c.label for c in bad} <= self._unsettled, "backward"),
+                "of backward" + _unconverged(not converged, "backward"),
                 comparisons,
+                converged,
             )
         return comparisons
 
@@ -256,7 +265,7 @@ class _Point:
                 allowed = self.tol.allowed(row[j], est.value, est.noise)
                 label = f"d(grad x{i})/dx{j}"
                 c = Comparison(label, row[j], est.value, h, allowed, est.noise)
-                settled = self._settle(_quiet(g_i), c, 1.0, j)
+                settled = self._settle(_quiet(g_i), c, est, 1.0, j)
                 if not settled.converged:
                     self._unsettled.add(label)
                 out.append(settled.comparison)
