@@ -73,6 +73,17 @@ def test_logsumexp_search_at_large_magnitudes() -> None:
     assert result.ok
 
 
+def test_cancelling_terms_at_large_magnitudes() -> None:
+    # b + w0*x0 + w1*x1 + w2*x2 = 2**23 - 8388606 = 2: forward is 2, but it moves in steps of
+    # 2e-9 (the spacing at 2**23), so its round-off is that of its terms, not of 2
+    xs = [8388608.0, 1.0, -1.0, 0.0, 0.0, 8388606.0, 0.0]
+    assert check_point("dot", xs).ok
+    # the search that found it (10 seeds x 1000 examples of every op, large magnitudes)
+    assert check_op(
+        "dot", seed=8, arities=(7,), max_examples=1000, min_magnitude=1.0, max_magnitude=1e8
+    ).ok
+
+
 def test_atan2_next_to_its_singular_point() -> None:
     # a correct atan2 failed at (1e-7, 0.0) unless it claimed a kink at 0 for both inputs
     with registry.temporary(Atan2):

@@ -20,9 +20,11 @@ a huge analytic value cannot make a rough estimate look converged):
   estimate had not converged;
 - a sharp estimate that agrees with the previous one and not with the analytic derivative
   confirms the mismatch: it persists as the step shrinks. Only that turns a pass into a failure;
-- once round-off alone exceeds the tolerance, smaller steps can only be noisier: the search
-  stops, and the first verdict stands (a failure is reported with the last sharp estimate, if
-  any; with none at all, the function jumps at this input, and `converged` is False).
+- once round-off alone exceeds the tolerance, or forward gives the same float on both sides of
+  a step where it did not at the first one (the step fell below the spacing of forward's
+  intermediate values), smaller steps can only be noisier: the search stops, and the first
+  verdict stands (a failure is reported with the last sharp estimate, if any; with none at all,
+  the function jumps at this input, and `converged` is False).
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def settle(
         est = estimate_at(h)
         if est is None:
             break  # the step fell below the float spacing, or the function overflowed
+        if est.flat and not first_estimate.flat:
+            # forward gives the same float on both sides: the step fell below the spacing of
+            # its intermediate values (b + w*x at b = 2**23 moves in steps of 2e-9), however
+            # small its output. Nothing smaller can be trusted.
+            break
         numeric, noise = scale * est.value, abs(scale) * est.noise
         allowed = tol.allowed(first.analytic, numeric, noise)
         step = _step(
@@ -91,8 +98,11 @@ def settle(
             if c.ok:
                 return Settled(c, True)
             last_sharp = c
-            if agrees:
-                return Settled(c, True)  # confirmed: the mismatch persists as the step shrinks
+            if agrees and previous is not None:
+                # confirmed: the mismatch persists as the step shrinks. Show the larger step of
+                # the two (less round-off), unless its own noise let it pass.
+                shown = c if previous.comparison.ok else previous.comparison
+                return Settled(shown, True)
         previous = step
     if first.ok:
         return Settled(first, True)  # no confirmed mismatch: the pass stands

@@ -24,10 +24,13 @@ from ._numeric import (
     same_float,
     singular_points,
     step_for,
+    terms_size,
 )
 from ._report import Failure
 from ._resolve import Target
 from ._strategies import OpExample
+
+Fn = Callable[[list[float]], float]
 
 
 class Found(Exception):
@@ -64,6 +67,7 @@ class _Point:
         joint = joint_distance(self.xs, self.spec.singular_of(n, self.params))
         self.steps = [step_for(x, s, tol.eps, joint) for x, s in zip(self.xs, self.singular)]
         self._unsettled: set[str] = set()  # second-order estimates that never converged
+        self.ones: list[float] = []  # backward with upstream 1 (set by first_order)
 
     def fail(
         self, kind: str, msg: str, comparisons: Sequence[Comparison] = (), converged: bool = True
@@ -150,14 +154,18 @@ class _Point:
                     f"{leaf.grad!r}",
                 )
 
-    def first_order(self, grads: list[float]) -> list[Comparison]:
+    def first_order(self, y: float, grads: list[float]) -> list[Comparison]:
         def f(v: list[float]) -> float:
             y = self.forward(v)  # raises Found if forward raises inside the domain
             return math.nan if y is None else y
 
+        # forward's round-off scales with its terms: take their size from backward (a wrong
+        # gradient only loosens the check of the others, by ~1e-8 relative to itself)
+        self.ones = self.backward(1.0, y, self.xs)  # the gradient for upstream 1
+        terms = terms_size(self.xs, self.ones)
         comparisons, estimates = [], []
         for i, h in enumerate(self.steps):
-            est = central_difference(f, self.xs, i, h)
+            est = central_difference(f, self.xs, i, h, terms)
             if est is None:
                 continue
             numeric = self.upstream * est.value
@@ -174,7 +182,8 @@ class _Point:
                     comparisons,
                 )
         settled = [
-            self._settle(f, c, est, self.upstream, i) for c, (i, est) in zip(comparisons, estimates)
+            self._settle(f, c, est, self.upstream, i, terms)
+            for c, (i, est) in zip(comparisons, estimates)
         ]
         comparisons = [s.comparison for s in settled]
         bad = [s for s in settled if not s.comparison.ok]
@@ -191,16 +200,11 @@ class _Point:
         return comparisons
 
     def _settle(
-        self,
-        f: Callable[[list[float]], float],
-        c: Comparison,
-        est: Estimate,
-        scale: float,
-        i: int,
+        self, f: Fn, c: Comparison, est: Estimate, scale: float, i: int, terms: float
     ) -> Settled:
-        """Confirm or clear a comparison at smaller steps (see `_confirm`); `i` is the input
-        differentiated."""
-        return settle(c, est, partial(central_difference, f, self.xs, i), self.tol, scale)
+        """Confirm or clear a comparison at smaller steps (see `_confirm`)."""
+        estimate_at = partial(central_difference, f, self.xs, i, terms=terms)
+        return settle(c, est, estimate_at, self.tol, scale)
 
     def _float_forward(self, v: list[float]) -> float:
         return float(self.op.forward(*v, **copy.deepcopy(self.params)))
@@ -209,7 +213,7 @@ class _Point:
         """grad(create_graph=True) through the op, differentiated again, against finite
         differences of the float backward (gradgradcheck)."""
         n = len(self.xs)
-        ones = self.backward(1.0, y, self.xs)
+        ones = self.ones
         leaves = [Value(x) for x in self.xs]
         try:
             node = apply(self.op, *leaves, **copy.deepcopy(self.params))
@@ -259,13 +263,14 @@ class _Point:
             return float(self.op.backward(1.0, y, *v, **copy.deepcopy(self.params))[i])
 
         out = []
+        terms = abs(self.ones[i]) + terms_size(self.xs, row)
         for j, h in enumerate(self.steps):
-            est = central_difference(_quiet(g_i), self.xs, j, h)
+            est = central_difference(_quiet(g_i), self.xs, j, h, terms)
             if est is not None:
                 allowed = self.tol.allowed(row[j], est.value, est.noise)
                 label = f"d(grad x{i})/dx{j}"
                 c = Comparison(label, row[j], est.value, h, allowed, est.noise)
-                settled = self._settle(_quiet(g_i), c, est, 1.0, j)
+                settled = self._settle(_quiet(g_i), c, est, 1.0, j, terms)
                 if not settled.converged:
                     self._unsettled.add(label)
                 out.append(settled.comparison)
@@ -303,7 +308,7 @@ def check_at(target: Target, ex: OpExample, tol: Tolerance, second_order: bool) 
         return Outcome((), skipped=True)
     y, grads = base
     p.apply_path(y)
-    comparisons = p.first_order(grads)
+    comparisons = p.first_order(y, grads)
     if second_order and target.spec.higher_order:
         try:
             comparisons += p.second_order(y)
