@@ -84,6 +84,11 @@ def test_cancelling_terms_at_large_magnitudes() -> None:
     ).ok
 
 
+def test_terms_near_overflow() -> None:
+    # x * d(x**y)/dx and y * d(x**y)/dy are each finite, their sum is not: no OverflowError
+    assert check_point("pow_var", [142.0, 141.875]).ok
+
+
 def test_atan2_next_to_its_singular_point() -> None:
     # a correct atan2 failed at (1e-7, 0.0) unless it claimed a kink at 0 for both inputs
     with registry.temporary(Atan2):

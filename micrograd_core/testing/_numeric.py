@@ -179,8 +179,12 @@ def central_difference(
 
 def terms_size(xs: Sequence[float], gradient: Sequence[float]) -> float:
     """`sum(|x_j * g_j|)`: the size of the terms a function with this gradient adds up at xs
-    (its condition), which its round-off scales with. Non-finite products count as 0."""
-    total = math.fsum(abs(x * g) for x, g in zip(xs, gradient) if math.isfinite(x * g))
+    (its condition), which its round-off scales with. Non-finite products count as 0, and so
+    does a sum that overflows: then |f| alone sets the round-off, as it is near overflow too."""
+    total = 0.0
+    for x, g in zip(xs, gradient):
+        term = abs(x * g)
+        total += term if math.isfinite(term) else 0.0  # no fsum: it raises on overflow
     return total if math.isfinite(total) else 0.0
 
 
