@@ -1,6 +1,6 @@
 """The `micrograd` command. Each subcommand is a module in this package that defines
 `add_parser(subparsers)` and `run(args) -> int`; modules are found by name, so adding a command
-means adding a file."""
+means adding a file (`new_plugin.py` is the command `new-plugin`)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _commands() -> dict[str, ModuleType]:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         if hasattr(module, "add_parser") and hasattr(module, "run"):
-            found[info.name] = module
+            found[info.name.replace("_", "-")] = module  # new_plugin.py is `new-plugin`
     return found
 
 

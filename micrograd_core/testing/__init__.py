@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._graphs import ExprGraph, GraphNode, check_graph, expression_graphs
     from ._numeric import ATOL, EPS, RTOL, Comparison, Tolerance
-    from ._report import CheckResult, Failure, GradientCheckError
+    from ._report import CheckResult, Failure, GradientCheckError, NotReproducedError
     from ._run import check_op, check_point
     from ._strategies import OpExample, domain_values, op_inputs
 
@@ -40,6 +40,7 @@ _WHERE = {
     "CheckResult": "_report",
     "Failure": "_report",
     "GradientCheckError": "_report",
+    "NotReproducedError": "_report",
     "check_op": "_run",
     "check_point": "_run",
     "OpExample": "_strategies",
@@ -57,6 +58,7 @@ __all__ = [
     "Failure",
     "GradientCheckError",
     "GraphNode",
+    "NotReproducedError",
     "OpExample",
     "Tolerance",
     "check_graph",

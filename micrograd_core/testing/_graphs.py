@@ -22,7 +22,16 @@ from hypothesis import strategies as st
 from .._registry import registry
 from .._value import Value, apply, grad
 from ._confirm import settle
-from ._numeric import ATOL, EPS, RTOL, Comparison, Tolerance, central_difference, singular_points
+from ._numeric import (
+    ATOL,
+    EPS,
+    RTOL,
+    Comparison,
+    Tolerance,
+    central_difference,
+    singular_points,
+    terms_size,
+)
 from ._report import CheckResult, Failure, GradientCheckError
 
 #: Node values are kept within this magnitude (so `exp` chains do not overflow).
@@ -233,6 +242,7 @@ def _compare(
     graph: ExprGraph, xs: list[float], tol: Tolerance, f: Any, analytic: list[float], label: str
 ) -> list[Comparison]:
     base = graph.signature(xs)
+    terms = terms_size(xs, analytic)
     out = []
     for j in range(len(xs)):
         h = eps_step(xs[j], tol.eps)
@@ -241,12 +251,13 @@ def _compare(
         moved[1][j] -= h
         if base is None or any(graph.signature(m) != base for m in moved):
             continue  # a step would cross a kink or leave a domain: no trustworthy estimate
-        est = central_difference(f, xs, j, h)
+        est = central_difference(f, xs, j, h, terms)
         if est is not None:
             allowed = tol.allowed(analytic[j], est.value, est.noise)
             c = Comparison(label.format(i=j), analytic[j], est.value, h, allowed, est.noise)
-            # a failure is confirmed at smaller steps first (smaller steps cross no more kinks)
-            out.append(settle(c, partial(central_difference, f, xs, j), tol).comparison)
+            # confirmed or cleared at smaller steps if need be (which cross no more kinks)
+            estimate_at = partial(central_difference, f, xs, j, terms=terms)
+            out.append(settle(c, est, estimate_at, tol).comparison)
     return out
 
 

@@ -146,17 +146,26 @@ class Estimate:
     roundoff: float = 0.0  # the round-off part of `noise` alone
     # how far steps h and h/2 disagree beyond round-off: large until the step is small enough
     truncation: float = 0.0
+    flat: bool = False  # f took the same value on both sides, at both steps
 
 
 def central_difference(
-    f: Callable[[list[float]], float], xs: Sequence[float], i: int, h: float
+    f: Callable[[list[float]], float],
+    xs: Sequence[float],
+    i: int,
+    h: float,
+    terms: float = 0.0,
 ) -> Estimate | None:
     """d f / d xs[i] by central differences at steps h and h/2, combined by Richardson
     extrapolation; the disagreement of the two steps is added to `noise`, so a point where
     finite differences have not converged (strong curvature) loosens the check instead of
-    failing it. None where f is not finite at some x +- h (overflow)."""
-    coarse = _central(f, xs, i, h)
-    fine = _central(f, xs, i, h / 2) if coarse is not None else None
+    failing it. None where f is not finite at some x +- h (overflow).
+
+    `terms` is the size of what f adds up on the way, `sum(|x_j * df/dx_j|)`: f's round-off is
+    a few ulps of that when it exceeds |f|, as when terms cancel (`b + w*x` at b = 2**23 and
+    w*x = 2 - b is 2, but known to 2e-9 only)."""
+    coarse = _central(f, xs, i, h, terms)
+    fine = _central(f, xs, i, h / 2, terms) if coarse is not None else None
     if coarse is None or fine is None:
         return None
     value = fine[0] + (fine[0] - coarse[0]) / 3
@@ -164,11 +173,23 @@ def central_difference(
     if not (math.isfinite(value) and math.isfinite(noise)):
         return None
     truncation = max(0.0, abs(fine[0] - coarse[0]) - 2 * fine[1])
-    return Estimate(value, noise, h, 2 * fine[1], truncation)
+    flat = coarse[0] == 0.0 and fine[0] == 0.0
+    return Estimate(value, noise, h, 2 * fine[1], truncation, flat)
+
+
+def terms_size(xs: Sequence[float], gradient: Sequence[float]) -> float:
+    """`sum(|x_j * g_j|)`: the size of the terms a function with this gradient adds up at xs
+    (its condition), which its round-off scales with. Non-finite products count as 0, and so
+    does a sum that overflows: then |f| alone sets the round-off, as it is near overflow too."""
+    total = 0.0
+    for x, g in zip(xs, gradient):
+        term = abs(x * g)
+        total += term if math.isfinite(term) else 0.0  # no fsum: it raises on overflow
+    return total if math.isfinite(total) else 0.0
 
 
 def _central(
-    f: Callable[[list[float]], float], xs: Sequence[float], i: int, h: float
+    f: Callable[[list[float]], float], xs: Sequence[float], i: int, h: float, terms: float
 ) -> tuple[float, float] | None:
     up, down = list(xs), list(xs)
     up[i] = xs[i] + h
@@ -179,7 +200,8 @@ def _central(
     f_up, f_down = _finite_call(f, up), _finite_call(f, down)
     if f_up is None or f_down is None:
         return None
-    return (f_up - f_down) / width, _ROUNDOFF * (abs(f_up) + abs(f_down)) / width
+    size = max(abs(f_up), terms) + max(abs(f_down), terms)
+    return (f_up - f_down) / width, _ROUNDOFF * size / width
 
 
 def _finite_call(f: Callable[[list[float]], float], xs: list[float]) -> float | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NoReturn
 
 import attrs
@@ -14,16 +15,20 @@ from .._value import Value, apply, grad
 from ._confirm import Settled, settle
 from ._numeric import (
     Comparison,
+    Estimate,
     Tolerance,
     central_difference,
     joint_distance,
     same_float,
     singular_points,
     step_for,
+    terms_size,
 )
 from ._report import Failure
 from ._resolve import Target
 from ._strategies import OpExample
+
+Fn = Callable[[list[float]], float]
 
 
 class Found(Exception):
@@ -60,6 +65,7 @@ class _Point:
         joint = joint_distance(self.xs, self.spec.singular_of(n, self.params))
         self.steps = [step_for(x, s, tol.eps, joint) for x, s in zip(self.xs, self.singular)]
         self._unsettled: set[str] = set()  # second-order estimates that never converged
+        self.ones: list[float] = []  # backward with upstream 1 (set by first_order)
 
     def fail(
         self, kind: str, msg: str, comparisons: Sequence[Comparison] = (), converged: bool = True
@@ -146,20 +152,25 @@ class _Point:
                     f"{leaf.grad!r}",
                 )
 
-    def first_order(self, grads: list[float]) -> list[Comparison]:
+    def first_order(self, y: float, grads: list[float]) -> list[Comparison]:
         def f(v: list[float]) -> float:
             y = self.forward(v)  # raises Found if forward raises inside the domain
             return math.nan if y is None else y
 
-        comparisons = []
+        # forward's round-off scales with its terms: take their size from backward (a wrong
+        # gradient only loosens the check of the others, by ~1e-8 relative to itself)
+        self.ones = self.backward(1.0, y, self.xs)  # the gradient for upstream 1
+        terms = terms_size(self.xs, self.ones)
+        comparisons, estimates = [], []
         for i, h in enumerate(self.steps):
-            est = central_difference(f, self.xs, i, h)
+            est = central_difference(f, self.xs, i, h, terms)
             if est is None:
                 continue
             numeric = self.upstream * est.value
             noise = abs(self.upstream) * est.noise
             allowed = self.tol.allowed(grads[i], numeric, noise)
             comparisons.append(Comparison(f"x{i}", grads[i], numeric, h, allowed, noise))
+            estimates.append((i, est))
         for c in comparisons:
             if not math.isfinite(c.analytic):
                 self.fail(
@@ -168,7 +179,10 @@ class _Point:
                     f"give {c.numeric:.10g}",
                     comparisons,
                 )
-        settled = [self._settle(f, c, self.upstream) for c in comparisons]
+        settled = [
+            self._settle(f, c, est, self.upstream, i, terms)
+            for c, (i, est) in zip(comparisons, estimates)
+        ]
         comparisons = [s.comparison for s in settled]
         bad = [s for s in settled if not s.comparison.ok]
         if bad:
@@ -184,14 +198,11 @@ class _Point:
         return comparisons
 
     def _settle(
-        self, f: Callable[[list[float]], float], c: Comparison, scale: float, i: int = -1
+        self, f: Fn, c: Comparison, est: Estimate, scale: float, i: int, terms: float
     ) -> Settled:
-        """Confirm a failing comparison at smaller steps (see `_confirm`); `i` is the input
-        differentiated (default: the one named by the label `x<i>`)."""
-        if c.ok:
-            return Settled(c, True)
-        j = int(c.label[1:]) if i < 0 else i
-        return settle(c, lambda h: central_difference(f, self.xs, j, h), self.tol, scale)
+        """Confirm or clear a comparison at smaller steps (see `_confirm`)."""
+        estimate_at = partial(central_difference, f, self.xs, i, terms=terms)
+        return settle(c, est, estimate_at, self.tol, scale)
 
     def _float_forward(self, v: list[float]) -> float:
         return float(self.op.forward(*v, **copy.deepcopy(self.params)))
@@ -200,7 +211,7 @@ class _Point:
         """grad(create_graph=True) through the op, differentiated again, against finite
         differences of the float backward (gradgradcheck)."""
         n = len(self.xs)
-        ones = self.backward(1.0, y, self.xs)
+        ones = self.ones
         leaves = [Value(x) for x in self.xs]
         try:
             node = apply(self.op, *leaves, **copy.deepcopy(self.params))
@@ -234,11 +245,13 @@ class _Point:
         bad = [c for c in comparisons if not c.ok or not math.isfinite(c.analytic)]
         if bad:
             which = ", ".join(c.label for c in bad)
+            converged = not {c.label for c in bad} <= self._unsettled
             self.fail(
                 "second-order mismatch",
                 f"{which}: the derivative of backward's output disagrees with finite differences "
-                "of backward" + _unconverged({c.label for c in bad} <= self._unsettled, "backward"),
+                "of backward" + _unconverged(not converged, "backward"),
                 comparisons,
+                converged,
             )
         return comparisons
 
@@ -248,13 +261,14 @@ class _Point:
             return float(self.op.backward(1.0, y, *v, **copy.deepcopy(self.params))[i])
 
         out = []
+        terms = abs(self.ones[i]) + terms_size(self.xs, row)
         for j, h in enumerate(self.steps):
-            est = central_difference(_quiet(g_i), self.xs, j, h)
+            est = central_difference(_quiet(g_i), self.xs, j, h, terms)
             if est is not None:
                 allowed = self.tol.allowed(row[j], est.value, est.noise)
                 label = f"d(grad x{i})/dx{j}"
                 c = Comparison(label, row[j], est.value, h, allowed, est.noise)
-                settled = self._settle(_quiet(g_i), c, 1.0, j)
+                settled = self._settle(_quiet(g_i), c, est, 1.0, j, terms)
                 if not settled.converged:
                     self._unsettled.add(label)
                 out.append(settled.comparison)
@@ -292,7 +306,7 @@ def check_at(target: Target, ex: OpExample, tol: Tolerance, second_order: bool) 
         return Outcome((), skipped=True)
     y, grads = base
     p.apply_path(y)
-    comparisons = p.first_order(grads)
+    comparisons = p.first_order(y, grads)
     if second_order and target.spec.higher_order:
         try:
             comparisons += p.second_order(y)
