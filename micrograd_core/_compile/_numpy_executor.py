@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _numpy_matmul
 from ._codegen import check as _check
 from ._codegen import contiguous, holes, rowwise, template
 from ._plan import Group, Plan
@@ -59,6 +60,14 @@ def build(plan: Plan) -> _NumpyRunner:
     saved: list[Any] = []  # gathers of V that forward makes and backward reads
     ns["_S"] = saved
     for k, g in enumerate(plan.groups):
+        form = plan.lowered.get(k)
+        if form is not None:  # one matrix product (see _matmul)
+            n, at = len(g.nodes), len(saved)
+            fwd += _numpy_matmul.forward(form, k, g.start, n, saved, ns)
+            head = [f"    # d {g.op.name} x {n} (matrix products)"]
+            head += _grad_lines([plan.grad_edges(v) for v in g.nodes], f"_e{k}", ns, "g")
+            bwd[1:1] = [*head, *_numpy_matmul.backward(form, k, n, at)]
+            continue
         tpl = template(g, ns)
         names = holes(g, k, ns)
         n, s = len(g.nodes), g.start

@@ -52,7 +52,11 @@ class Program:
                 f"fn used {tracer.escaped} while tracing: its data left the graph, so a replay "
                 "could silently differ. Compute with Values only (or run eagerly)."
             )
-        plan = Plan(outputs, tracer.created)
+        self.executor = _pick(executor)
+        lower = None
+        if self.executor == "numpy":
+            from ._matmul import lower
+        plan = Plan(outputs, tracer.created, lower)
         self._inputs = plan.inputs
         # Registered ops must still be the registered ones at replay (ad-hoc op objects that
         # were never registered, such as a private op inside another's backward, are exempt).
@@ -61,7 +65,6 @@ class Program:
         self._guards = [self._guard(plan, g) for g in tracer.guards]
         self._guards = [g for g in self._guards if g is not None]
         self.nodes = plan.size  #: nodes in the traced graph, leaves included
-        self.executor = _pick(executor)
         if self.executor == "numpy":
             from ._numpy_executor import build as build_np
 
