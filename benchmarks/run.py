@@ -46,16 +46,28 @@ from typing import Any
 ISSUE_FINAL_LOSS = 0.012987382767846806
 
 
+# Every engine computes on one thread: PyTorch is told so (`torch.set_num_threads(1)`), numpy's
+# BLAS by these variables, read when it loads. On a shared 2-core host a second BLAS thread
+# mostly waits for the neighbours (a 64x64 layer's product took ten times longer with two).
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+TORCH = "PyTorch CPU (float64, 1 thread)"
+
+
 class _Engine:
     """One engine's subprocess (`benchmarks.workload.serve`), asked for a few steps at a time."""
 
-    def __init__(self, engine: str, gc_mode: str, steps: int) -> None:
+    def __init__(
+        self, engine: str, gc_mode: str, steps: int, samples: int = 100, hidden: str = "16,16"
+    ) -> None:
         cmd = [sys.executable, "-m", "benchmarks.workload", engine, gc_mode, str(steps)]
+        cmd += [str(samples), hidden]
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         self.stderr = tempfile.TemporaryFile(mode="w+")  # read only if the engine fails
         self.proc = subprocess.Popen(
             cmd,
             cwd=root,
+            env={**os.environ, **ONE_THREAD},
             text=True,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -176,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="time all 100 steps everywhere")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling benchmark")
     parser.add_argument(
+        "--no-large", action="store_true", help="skip the larger workload (1,000 moons, 2-64-64-1)"
+    )
+    parser.add_argument(
         "--cpu", type=int, default=None, help="run every engine on this CPU (-1: do not pin)"
     )
     args = parser.parse_args(argv)
@@ -193,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         ("micrograd-core eager", "eager", "out", steps),
         ("micrograd-core compiled (python)", "compiled", "default", steps),
         ("micrograd-core compiled (numpy)", "compiled-numpy", "default", steps),
+        (TORCH, "torch", "default", steps),
     ]
     # Every engine runs in its own process, started (and, compiled, compiled) one at a time;
     # then they take turns, a round at a time, so that every engine's steps sample the same
@@ -213,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         if "times" in r:
             r["rounds"] = part
     _table(results, steps, floor)
+    if not args.no_large:
+        from .large import main as large_main
+
+        large_main(quick=args.quick)
     if not args.no_scaling:
         from .scaling import main as scaling_main
 
@@ -236,12 +256,16 @@ def _ratio(reference: list[float] | None, mine: list[float]) -> str:
         return "-"
     ratios = sorted(a / b for a, b in zip(reference, mine))
     if len(ratios) == 1:
-        return f"{ratios[0]:.1f}x"
-    return f"{statistics.median(ratios):.1f}x ({_short(ratios[0])}-{_short(ratios[-1])})"
+        return f"{_short(ratios[0], 1)}x"
+    median = statistics.median(ratios)
+    return f"{_short(median, 1)}x ({_short(ratios[0])}-{_short(ratios[-1])})"
 
 
-def _short(x: float) -> str:
-    return f"{x:.1f}" if x < 10 else f"{x:.0f}"
+def _short(x: float, decimals: int = 0) -> str:
+    """A ratio: integers from 10 (unless `decimals`), one decimal from 1, two digits below."""
+    if x < 1:
+        return f"{x:.2g}"
+    return f"{x:.1f}" if x < 10 or decimals else f"{x:.0f}"
 
 
 def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _Floor) -> None:
@@ -266,10 +290,12 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
         loss = repr(r["losses"][-1]) if full else f"({r['steps']} steps only)"
         if full:
             final[f"{label}, GC {gc_mode}"] = r["losses"][-1]
+        nodes = f"{r['nodes']:,}" if r["nodes"] else "-"  # tensors: no node per value
+        per_node = f"{r['bytes_per_node']:.0f}" if r["nodes"] else "-"
         print(
             f"| {label} | {gc_mode} | {s:.3g}{collect} | {_ratio(mg_default, mine)} "
-            f"| {_ratio(mg_out, mine)} | {r['nodes']:,} | {r['peak_rss_kib'] / 1024:.0f} MiB "
-            f"| {r['bytes_per_node']:.0f} | {loss} |"
+            f"| {_ratio(mg_out, mine)} | {nodes} | {r['peak_rss_kib'] / 1024:.0f} MiB "
+            f"| {per_node} | {loss} |"
         )
     print(
         f"\nx vs micrograd: the median over {len(mg_default or [0])} rounds of the ratio within "
@@ -296,6 +322,16 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
             print(f"  (micrograd not run: nothing to compare with; modes agree: {same})")
         if steps == 100:
             print(f"  issue 4 quotes {ISSUE_FINAL_LOSS!r}, from other data (docs/performance.md)")
+    torch_rounds = rounds.get((TORCH, "default"))
     print()
+    if torch_rounds:
+        print("per step against PyTorch in the same rounds (above 1.0x: faster than PyTorch):")
+        for label, gc_mode, _ in results:
+            if (label, gc_mode) in rounds and not label.startswith(("micrograd 0", "PyTorch")):
+                print(f"  {label}, GC {gc_mode}: {_ratio(torch_rounds, rounds[(label, gc_mode)])}")
+        print()
+    else:
+        missing = next((r.get("missing") for label, _, r in results if label == TORCH), None)
+        print(f"PyTorch: skipped ({missing or 'not run'})\n")
     if mg_default:
         print(floor.report(mg_default))

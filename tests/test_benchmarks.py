@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,3 +35,23 @@ def test_quick_benchmark_prints_every_engine_with_one_final_loss() -> None:
         assert "MISMATCH" not in out.stdout
         assert re.search(r"\| [\d.]+x \(\d+-\d+\) \|", out.stdout)  # ratios with their range
         assert re.search(r"pure-Python floor: .* [\d.]+ ms", out.stdout)
+    # the larger workload (cut down by --quick): compile time, s/step and peak RSS per engine
+    large = out.stdout[out.stdout.index("## Larger workload") :]
+    numpy_row = next(line for line in large.splitlines() if "compiled (numpy)" in line)
+    cells = [c.strip() for c in numpy_row.strip("|").split("|")]
+    assert re.fullmatch(r"[\d.]+ s", cells[1]) and float(cells[2]) > 0 and "MiB" in cells[4]
+    torch_row = next(line for line in large.splitlines() if line.startswith("| PyTorch"))
+    # PyTorch is an optional peer: timed when installed, else skipped with a note saying how
+    assert ("pip install torch" in torch_row) != bool(re.search(r"\| [\d.]+ \| 1\.0x", torch_row))
+
+
+def test_without_torch_the_peer_is_skipped_with_a_note(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from benchmarks import workload
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    monkeypatch.delitem(sys.modules, "benchmarks.torch_peer", raising=False)
+    workload.serve("torch", "default", 1, 20, "4")
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("{") and "pip install torch" in line
