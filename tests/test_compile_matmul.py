@@ -226,3 +226,15 @@ def test_the_fast_order_is_the_engines(seed: int) -> None:
     assert topological_order(root) == engine_order(root)
     leaf = Value(1.0)
     assert topological_order(leaf) == engine_order(leaf) == [leaf]
+
+
+def test_several_outputs_are_ordered_in_one_traversal() -> None:
+    rng = random.Random(3)
+    roots = [_random_graph(rng) for _ in range(3)]
+    shared = roots[0] * roots[1]
+    seen: set[Value] = set()
+    order = [v for r in (shared, *roots) for v in topological_order(r, seen)]
+    expected: list[Value] = []
+    for r in (shared, *roots):
+        expected += [v for v in engine_order(r) if v not in expected]
+    assert order == expected and len(set(order)) == len(order)

@@ -18,13 +18,20 @@ from typing import Any
 _OPEN = object()  # below it on the stack: a node whose parents are being done
 
 
-def topological_order(root: Any) -> list[Any]:
+def topological_order(root: Any, seen: set[Any] | None = None) -> list[Any]:
     """Every node `root` depends on, each after all of its parents (leaves included), in
-    exactly the order of `micrograd_core._backward.topological_order`."""
+    exactly the order of `micrograd_core._backward.topological_order`.
+
+    `seen`: nodes already ordered (another output's), left out, and grown by this order's; so
+    the orders of several outputs, concatenated, are one topological order of them all, and
+    each node is visited once."""
     order: list[Any] = []
+    seen = set() if seen is None else seen
+    if root in seen:
+        return order
     if root._op is None:
+        seen.add(root)
         return [root]
-    seen: set[Any] = set()
     see, emit, contains = seen.add, order.append, seen.__contains__
     stack: list[Any] = [root]
     push, pop = stack.append, stack.pop

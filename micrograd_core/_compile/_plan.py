@@ -164,17 +164,15 @@ def _wire_lowered(form: Any, edges: dict[Value, list[int]]) -> None:
 
 
 def _forward_order(outputs: list[Value], first: list[Value]) -> list[Value]:
-    """All nodes the outputs depend on, parents first (one topological order per output,
-    concatenated without repeats, is still topological); `first` is the first output's."""
+    """All nodes the outputs depend on, parents first: the first output's order (`first`),
+    then what each further output adds to it (one traversal in all, however many outputs
+    share their graph: a loss and its 1,000 scores)."""
     if len(outputs) == 1:
         return first
-    seen: set[Value] = set()
-    order: list[Value] = []
-    for out in outputs:
-        for v in first if out is outputs[0] else topological_order(out):
-            if v not in seen:
-                seen.add(v)
-                order.append(v)
+    seen = set(first)
+    order = list(first)
+    for out in outputs[1:]:
+        order += topological_order(out, seen)
     return order
 
 
