@@ -238,3 +238,25 @@ def test_several_outputs_are_ordered_in_one_traversal() -> None:
     for r in (shared, *roots):
         expected += [v for v in engine_order(r) if v not in expected]
     assert order == expected and len(set(order)) == len(order)
+
+
+@pytest.mark.parametrize("lead", ["per neuron", "per sample", "none"])
+def test_nodes_neuron_by_neuron_with_leads_of_either_kind(lead: str) -> None:
+    """The other order of a full grid (all samples of one neuron, then the next: `A @ Z.T`),
+    with a lead that belongs to a weight row, to an input row, or no lead."""
+    rng = random.Random(11)
+    ws = [[Value(rng.uniform(-1, 1)) for _ in range(3)] for _ in range(4)]
+    xs = [[Value(rng.uniform(-1, 1)) for _ in range(3)] for _ in range(5)]
+    bs = [Value(rng.uniform(-1, 1)) for _ in range(4)]
+    cs = [Value(rng.uniform(-1, 1)) for _ in range(5)]
+    params = [v for r in ws + xs for v in r] + bs + cs
+
+    def node(i: int, s: int) -> Value:
+        head = {"per neuron": [bs[i]], "per sample": [cs[s]], "none": []}[lead]
+        return apply("dot", *head, *ws[i], *xs[s])
+
+    def fn() -> Value:
+        return apply("sum", *[node(i, s).tanh() for i in range(4) for s in range(5)])
+
+    program = _compare(fn, params)
+    assert "(A @ Z.T) +" in program.source and "_pa" not in program.source
