@@ -21,8 +21,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from micrograd_core import Program, Value, compile, topological_order
-from micrograd_core._value import sum_values
+from micrograd_core import Program, Value, apply, compile, topological_order
 from micrograd_core.datasets import make_moons
 from micrograd_core.demo import demo_loss
 from micrograd_core.nn import MLP
@@ -42,7 +41,7 @@ def chain(n: int) -> Callable[[], Value]:
 
 def wide_sum(n: int) -> Callable[[], Value]:
     xs = [Value(float(i % 7)) for i in range(n)]
-    return lambda: sum_values(xs)
+    return lambda: apply("sum", *xs)
 
 
 def _samples(n: int) -> int:

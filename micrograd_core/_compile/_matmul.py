@@ -102,9 +102,27 @@ def _shape(g: Group) -> tuple[int | None, list[int], list[int]] | None:
     return (lead, firsts, seconds) if rules == expected else None
 
 
-def lower(g: Group, slot: dict[Value, int]) -> Lowered | None:
-    """Group g as one matrix product, or None (not a sum of products, or too sparse)."""
-    shape = _shape(g)
+class Lowering:
+    """`lower` for the groups of one plan, reading each op's fast path once per input count
+    and params (a chain has a group per node, all of the same op)."""
+
+    def __init__(self) -> None:
+        self._shapes: dict[Any, tuple[int | None, list[int], list[int]] | None] = {}
+
+    def __call__(self, g: Group, slot: dict[Value, int]) -> Lowered | None:
+        key = (id(g.op), g.n_inputs, g.key)
+        if key not in self._shapes:
+            self._shapes[key] = _shape(g)
+        shape = self._shapes[key]
+        return None if shape is None else lower(g, slot, shape)
+
+
+def lower(
+    g: Group, slot: dict[Value, int], shape: tuple[int | None, list[int], list[int]] | None = None
+) -> Lowered | None:
+    """Group g as one matrix product, or None (not a sum of products, or too sparse);
+    `shape`: `_shape(g)`, when known."""
+    shape = shape or _shape(g)
     if shape is None:
         return None
     lead, firsts, seconds = shape

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+from collections import deque
 from collections.abc import Callable
+from itertools import repeat
+from operator import add, attrgetter
 from typing import Any
 
 from .._registry import registry
@@ -12,6 +15,8 @@ from ._errors import CompileError, GuardFailedError, StaleProgramError, TraceErr
 from ._grad_layout import B_SEED
 from ._plan import Plan
 from ._trace import trace
+
+_DATA, _GRAD = attrgetter("data"), attrgetter("grad")
 
 _COMPARE = {
     "lt": lambda a, b: a < b,
@@ -55,7 +60,9 @@ class Program:
         self.executor = _pick(executor)
         lower = None
         if self.executor == "numpy":
-            from ._matmul import lower
+            from ._matmul import Lowering
+
+            lower = Lowering()
         plan = Plan(outputs, tracer.created, lower)
         self._inputs = plan.inputs
         # Registered ops must still be the registered ones at replay (ad-hoc op objects that
@@ -110,7 +117,7 @@ class Program:
                     f"op {name!r} was unregistered or overridden since tracing; compile again"
                 )
         self._ran = False  # until this forward completes: backward needs all of its values
-        values = self._runner.forward([v.data for v in self._inputs])
+        values = self._runner.forward(list(map(_DATA, self._inputs)))
         for check, ra, rb, expected in self._guards:
             if check(_ref(ra, values), _ref(rb, values)) != expected:
                 raise GuardFailedError(
@@ -127,8 +134,10 @@ class Program:
         """Accumulate d output / d input into every input's `.grad` (after `forward`)."""
         if not self._ran:
             raise CompileError("call forward() before backward()")
-        for v, g in zip(self._inputs, self._runner.backward()):
-            v.grad += g
+        inputs = self._inputs
+        # v.grad += g for every input, looping in C (thousands of parameters in a model)
+        grads = map(add, map(_GRAD, inputs), self._runner.backward())
+        deque(map(setattr, inputs, repeat("grad"), grads), maxlen=0)
 
 
 def _ref(ref: tuple[str, Any], values: Any) -> Any:
