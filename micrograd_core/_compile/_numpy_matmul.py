@@ -1,12 +1,12 @@
 """The numpy statements of a group lowered to a matrix product (see `_matmul`).
 
-Forward, for a layer whose nodes run sample by sample ("za"): `Z @ A.T` (samples x inputs times
-inputs x neurons, through numpy's BLAS), plus the leads (the biases, broadcast along the rows),
-raveled into the group's slots of `V`. Backward, with `G` the nodes' gradients in the same
-shape: each weight's contribution from the whole group is an element of `G.T @ Z`, each input's
-an element of `G @ A`, each bias's a column sum of `G`. The products add in BLAS's order rather
-than left to right, so results differ from eager's in the last bits (docs/performance.md gives
-the tolerance the tests hold them to).
+Forward, for a layer whose nodes run sample by sample ("za"): `Z @ A.T` (samples x inputs
+times inputs x neurons, through numpy's BLAS) written straight into the group's slots of `V`,
+then the leads added (the biases, broadcast along the rows). Backward, with `G` the nodes'
+gradients as a neurons x samples matrix: each weight's contribution from the whole group is an
+element of `G @ Z`, each input's an element of `G.T @ A`, each bias's a row sum of `G`. The
+products add in BLAS's order rather than left to right, so results differ from eager's in the
+last bits (docs/performance.md gives the tolerance the tests hold them to).
 """
 
 from __future__ import annotations
@@ -50,14 +50,20 @@ def forward(
         f"    A = _S[{ia}] = {_rows(m.a_rows, ns, f'_ma{k}')}",
         f"    Z = _S[{iz}] = {_rows(m.z_rows, ns, f'_mz{k}')}",
     ]
-    if m.layout == "za":
-        product = "(Z @ A.T)"
-    elif m.layout == "az":
-        product = "(A @ Z.T)"
-    else:
-        ns[f"_pa{k}"] = np.asarray(m.pa, dtype=np.intp)
-        ns[f"_pz{k}"] = np.asarray(m.pz, dtype=np.intp)
-        product = f"(A @ Z.T)[_pa{k}, _pz{k}]"
+    if m.layout != "scatter":  # the product written straight into the group's slots of V
+        shape = (uz, ua) if m.layout == "za" else (ua, uz)
+        left, right = ("Z", "A.T") if m.layout == "za" else ("A", "Z.T")
+        lines.append(f"    M = V[{start}:{start + n}].reshape{shape}")
+        lines.append(f"    _np.matmul({left}, {right}, out=M)")
+        if m.lead is None:
+            lines.append("    M += 0.0")  # eager sums from 0.0 (which turns a -0.0 into 0.0)
+        else:
+            ns[f"_ml{k}"] = np.asarray(m.lead_slots, dtype=np.intp)
+            lines.append(f"    M += (0.0 + V[_ml{k}]){_lead_shape(m)}")
+        return lines
+    ns[f"_pa{k}"] = np.asarray(m.pa, dtype=np.intp)
+    ns[f"_pz{k}"] = np.asarray(m.pz, dtype=np.intp)
+    product = f"(A @ Z.T)[_pa{k}, _pz{k}]"  # only the pairs that are nodes
     if m.lead is None:
         total = f"{product} + 0.0"  # eager sums from 0.0 (which turns a -0.0 into 0.0)
     else:
