@@ -14,7 +14,7 @@ import statistics
 import sys
 from typing import Any
 
-from .run import TORCH, _Engine, _per_round, _ratio, _split
+from .engines import TORCH, Engine, per_round, ratio, split
 
 SAMPLES, HIDDEN = 1000, "64,64"
 
@@ -32,8 +32,8 @@ def main(quick: bool = False) -> None:
     engines = []
     for label, engine, n in configs:
         print(f"  starting {label} ...", file=sys.stderr, flush=True)
-        engines.append(_Engine(engine, "default", n, samples, hidden))
-    parts = [_split(n, rounds) for *_, n in configs]
+        engines.append(Engine(engine, "default", n, samples, hidden))
+    parts = [split(n, rounds) for *_, n in configs]
     for r in range(rounds):
         for e, part in zip(engines, parts):
             e.steps(part[r])
@@ -43,8 +43,8 @@ def main(quick: bool = False) -> None:
         if "times" in res:
             res["rounds"] = part
         results.append((label, res))
-    per_round = {label: _per_round(r) for label, r in results if "times" in r}
-    reference = per_round.get(TORCH)
+    steps_of = {label: per_round(r) for label, r in results if "times" in r}
+    reference = steps_of.get(TORCH)
     print(
         "| engine | trace + compile | s/step | x vs PyTorch per step | peak RSS | loss at step 0 |"
     )
@@ -55,9 +55,9 @@ def main(quick: bool = False) -> None:
             continue
         build = r.get("compile_seconds")
         build_s = f"{build:.2f} s" if build else "-"
-        ratio = _ratio(reference, per_round[label]) if label != TORCH else "1.0x"
+        against = ratio(reference, steps_of[label]) if label != TORCH else "1.0x"
         print(
-            f"| {label} | {build_s} | {statistics.median(r['times']):.3g} | {ratio} "
+            f"| {label} | {build_s} | {statistics.median(r['times']):.3g} | {against} "
             f"| {r['peak_rss_kib'] / 1024:.0f} MiB | {r['losses'][0]!r} |"
         )
     if reference is None:
