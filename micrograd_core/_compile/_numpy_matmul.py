@@ -94,7 +94,8 @@ def backward(m: Lowered, k: int, n: int, saved_at: int) -> list[str]:
     elif m.lead == "z":
         lines.append(f"    E[{e}:{e + uz}] = _seqsum(G)")
     e += len(m.lead_slots)
-    lines.append(f"    E[{e}:{e + ua * w}] = (G @ Z).ravel()")
+    # the products written straight into their edges (no temporaries of a layer's size)
+    lines.append(f"    _np.matmul(G, Z, out=E[{e}:{e + ua * w}].reshape({ua}, {w}))")
     e += ua * w
-    lines.append(f"    E[{e}:{e + uz * w}] = (G.T @ A).ravel()")
+    lines.append(f"    _np.matmul(G.T, A, out=E[{e}:{e + uz * w}].reshape({uz}, {w}))")
     return lines
