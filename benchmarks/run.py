@@ -27,72 +27,22 @@ pin.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import timeit
 from collections.abc import Callable
 from operator import mul
 from typing import Any
 
+from .engines import TORCH, Engine, per_round, ratio, split
+
 # The final loss issue 4 quotes for micrograd 0.1.0 after 100 steps. It came from other data:
 # with this data micrograd itself ends elsewhere (docs/performance.md), so losses are compared
 # with micrograd measured in the same run, and this figure is only printed beside them.
 ISSUE_FINAL_LOSS = 0.012987382767846806
-
-
-class _Engine:
-    """One engine's subprocess (`benchmarks.workload.serve`), asked for a few steps at a time."""
-
-    def __init__(self, engine: str, gc_mode: str, steps: int) -> None:
-        cmd = [sys.executable, "-m", "benchmarks.workload", engine, gc_mode, str(steps)]
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        self.stderr = tempfile.TemporaryFile(mode="w+")  # read only if the engine fails
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=root,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.stderr,
-        )
-        first = self._line()  # the setup (and, compiled, the compile) runs alone
-        self.failed: dict[str, Any] | None = None
-        if first != "ready":
-            self.failed = json.loads(first) if first.startswith("{") else self._failure()
-
-    def _line(self) -> str:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.readline().strip()
-
-    def _failure(self) -> dict[str, Any]:
-        self.proc.kill()
-        self.stderr.seek(0)
-        return {"missing": f"failed: {self.stderr.read().strip().splitlines()[-1:]}"}
-
-    def steps(self, n: int) -> None:
-        if self.failed is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(f"{n}\n")
-            self.proc.stdin.flush()
-            if self._line() != "done":
-                self.failed = self._failure()
-
-    def result(self) -> dict[str, Any]:
-        if self.failed is not None:
-            return self.failed
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        line = self._line()
-        if self.proc.wait() != 0 or not line.startswith("{"):
-            return self._failure()
-        result: dict[str, Any] = json.loads(line)
-        return result
 
 
 class _Floor:
@@ -120,17 +70,12 @@ class _Floor:
 
     def report(self, micrograd: list[float]) -> str:
         t = statistics.median(self.times)
-        ratio = _ratio(micrograd, self.times)
+        times = ratio(micrograd, self.times)
         return (
             f"pure-Python floor: the step's {self.TERMS:,} multiply-adds as one sum(map(mul, a, b))"
             f" and nothing else: {t * 1e3:.2f} ms ({t / self.TERMS * 1e9:.0f} ns each), "
-            f"{ratio} micrograd (default GC)\n"
+            f"{times} micrograd (default GC)\n"
         )
-
-
-def _split(n: int, rounds: int) -> list[int]:
-    """n steps as `rounds` near-equal parts, larger ones first."""
-    return [n // rounds + (r < n % rounds) for r in range(rounds)]
 
 
 def _pin(cpu: int | None, probe: Callable[[], float]) -> str:
@@ -176,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--full", action="store_true", help="time all 100 steps everywhere")
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling benchmark")
     parser.add_argument(
+        "--no-large", action="store_true", help="skip the larger workload (1,000 moons, 2-64-64-1)"
+    )
+    parser.add_argument(
         "--cpu", type=int, default=None, help="run every engine on this CPU (-1: do not pin)"
     )
     args = parser.parse_args(argv)
@@ -193,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         ("micrograd-core eager", "eager", "out", steps),
         ("micrograd-core compiled (python)", "compiled", "default", steps),
         ("micrograd-core compiled (numpy)", "compiled-numpy", "default", steps),
+        (TORCH, "torch", "default", steps),
     ]
     # Every engine runs in its own process, started (and, compiled, compiled) one at a time;
     # then they take turns, a round at a time, so that every engine's steps sample the same
@@ -200,10 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     engines = []
     for label, engine, gc_mode, n in configs:
         print(f"  starting {label}, GC {gc_mode} ...", file=sys.stderr, flush=True)
-        engines.append(_Engine(engine, gc_mode, n))
+        engines.append(Engine(engine, gc_mode, n))
     rounds = mg_default_steps
     print(f"  running {rounds} rounds ...", file=sys.stderr, flush=True)
-    parts = [_split(n, rounds) for *_, n in configs]  # each engine's steps per round
+    parts = [split(n, rounds) for *_, n in configs]  # each engine's steps per round
     for r in range(rounds):
         for e, part in zip(engines, parts):
             e.steps(part[r])
@@ -213,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         if "times" in r:
             r["rounds"] = part
     _table(results, steps, floor)
+    if not args.no_large:
+        from .large import main as large_main
+
+        large_main(quick=args.quick)
     if not args.no_scaling:
         from .scaling import main as scaling_main
 
@@ -220,32 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _per_round(r: dict[str, Any]) -> list[float]:
-    """The median step time of each round."""
-    medians, i = [], 0
-    for n in r["rounds"]:
-        medians.append(statistics.median(r["times"][i : i + n]))
-        i += n
-    return medians
-
-
-def _ratio(reference: list[float] | None, mine: list[float]) -> str:
-    """How many times faster than `reference`: the median over rounds of the ratio within each
-    round, and the range of those ratios."""
-    if not reference:
-        return "-"
-    ratios = sorted(a / b for a, b in zip(reference, mine))
-    if len(ratios) == 1:
-        return f"{ratios[0]:.1f}x"
-    return f"{statistics.median(ratios):.1f}x ({_short(ratios[0])}-{_short(ratios[-1])})"
-
-
-def _short(x: float) -> str:
-    return f"{x:.1f}" if x < 10 else f"{x:.0f}"
-
-
 def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _Floor) -> None:
-    rounds = {(label, gc_mode): _per_round(r) for label, gc_mode, r in results if "times" in r}
+    rounds = {(label, gc_mode): per_round(r) for label, gc_mode, r in results if "times" in r}
     mg_default = rounds.get(("micrograd 0.1.0", "default"))
     mg_out = rounds.get(("micrograd 0.1.0", "out"))
     head = (
@@ -266,10 +195,12 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
         loss = repr(r["losses"][-1]) if full else f"({r['steps']} steps only)"
         if full:
             final[f"{label}, GC {gc_mode}"] = r["losses"][-1]
+        nodes = f"{r['nodes']:,}" if r["nodes"] else "-"  # tensors: no node per value
+        per_node = f"{r['bytes_per_node']:.0f}" if r["nodes"] else "-"
         print(
-            f"| {label} | {gc_mode} | {s:.3g}{collect} | {_ratio(mg_default, mine)} "
-            f"| {_ratio(mg_out, mine)} | {r['nodes']:,} | {r['peak_rss_kib'] / 1024:.0f} MiB "
-            f"| {r['bytes_per_node']:.0f} | {loss} |"
+            f"| {label} | {gc_mode} | {s:.3g}{collect} | {ratio(mg_default, mine)} "
+            f"| {ratio(mg_out, mine)} | {nodes} | {r['peak_rss_kib'] / 1024:.0f} MiB "
+            f"| {per_node} | {loss} |"
         )
     print(
         f"\nx vs micrograd: the median over {len(mg_default or [0])} rounds of the ratio within "
@@ -296,6 +227,16 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
             print(f"  (micrograd not run: nothing to compare with; modes agree: {same})")
         if steps == 100:
             print(f"  issue 4 quotes {ISSUE_FINAL_LOSS!r}, from other data (docs/performance.md)")
+    torch_rounds = rounds.get((TORCH, "default"))
     print()
+    if torch_rounds:
+        print("per step against PyTorch in the same rounds (above 1.0x: faster than PyTorch):")
+        for label, gc_mode, _ in results:
+            if (label, gc_mode) in rounds and not label.startswith(("micrograd 0", "PyTorch")):
+                print(f"  {label}, GC {gc_mode}: {ratio(torch_rounds, rounds[(label, gc_mode)])}")
+        print()
+    else:
+        missing = next((r.get("missing") for label, _, r in results if label == TORCH), None)
+        print(f"PyTorch: skipped ({missing or 'not run'})\n")
     if mg_default:
         print(floor.report(mg_default))

@@ -2,13 +2,13 @@
 
 Three graph families: a chain (`v = v * c + d`, each node depends on the previous one: the
 deepest graph possible), one sum over n inputs (the widest), and the demo MLP on n/383 samples
-(a realistic mix; with 100 samples compile traces 383 nodes per sample and eager builds 79, that
-is 376 and 72 per sample plus 681 for the parameters and the loss: a neuron is one `dot` node in
-eager mode and a mul per weight plus a sum under `compile`, so each mode's time per node is over
-its own node count). Eager is build + backward; compiled is trace + compile once, then
-the median of replays (forward + backward). The slope of log(time) against log(nodes) (for the
-MLP: log(samples)) is printed: 1.0 is linear growth. `python -m benchmarks.scaling [--quick]`
-runs it alone.
+(a realistic mix; n/383 keeps the sizes those of the tables before the engine rework, when compile
+traced a mul per weight; now eager and compile both keep a neuron as one `dot` node, 79 nodes
+per sample, and the numpy executor runs each layer as a matrix product). Eager is build +
+backward; compiled is trace + compile once (for each executor), then the median of replays
+(forward + backward). The slope of log(time) against log(nodes) (for the MLP: log(samples)) is
+printed for every column: 1.0 is linear growth. `python -m benchmarks.scaling [--quick]` runs
+it alone.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from micrograd_core import Program, Value, compile, topological_order
-from micrograd_core._value import sum_values
+from micrograd_core import Program, Value, apply, compile, topological_order
 from micrograd_core.datasets import make_moons
 from micrograd_core.demo import demo_loss
 from micrograd_core.nn import MLP
@@ -42,7 +41,7 @@ def chain(n: int) -> Callable[[], Value]:
 
 def wide_sum(n: int) -> Callable[[], Value]:
     xs = [Value(float(i % 7)) for i in range(n)]
-    return lambda: sum_values(xs)
+    return lambda: apply("sum", *xs)
 
 
 def _samples(n: int) -> int:
@@ -88,14 +87,15 @@ def run(
         "eager": [],
         "replay (python)": [],
         "replay (numpy)": [],
-        "trace+compile": [],
+        "trace+compile (python)": [],
+        "trace+compile (numpy)": [],
     }
     print(f"\n{family}: microseconds per node (CPU time)")
     print(
         "| nodes (eager) | eager build+backward | nodes (compiled) | trace+compile (python) "
-        "| replay (python) | replay (numpy) |"
+        "| trace+compile (numpy) | replay (python) | replay (numpy) |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for n in sizes:
         fn = make(n)
         root = fn()
@@ -112,21 +112,25 @@ def run(
             traced = program.nodes
             replay = statistics.median(_time(partial(_replay, program)) for _ in range(3))
             del program
+            t0 = time.process_time()
             numpy = compile(fn, executor="numpy")
+            build_np = time.process_time() - t0
             replay_np = statistics.median(_time(partial(_replay, numpy)) for _ in range(3))
             del numpy
             size = _samples(n) if per_sample else traced
-            rows["trace+compile"].append((size, build))
+            rows["trace+compile (python)"].append((size, build))
+            rows["trace+compile (numpy)"].append((size, build_np))
             rows["replay (python)"].append((size, replay))
             rows["replay (numpy)"].append((size, replay_np))
             cells += [
                 f"{traced:,}",
                 f"{build / traced * 1e6:.2f}",
+                f"{build_np / traced * 1e6:.2f}",
                 f"{replay / traced * 1e6:.3f}",
                 f"{replay_np / traced * 1e6:.3f}",
             ]
         else:
-            cells += ["(skipped: see --full)"] * 4
+            cells += ["(skipped: see --full)"] * 5
         print("| " + " | ".join(cells) + " |", flush=True)
     slopes = ", ".join(f"{k} {_slope(v):.2f}" for k, v in rows.items() if len(v) > 1)
     unit = "samples" if per_sample else "nodes"

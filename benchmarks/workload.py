@@ -1,11 +1,13 @@
 """One engine on micrograd's demo workload, run in its own process and reported as JSON.
 
-`python -m benchmarks.workload ENGINE GC STEPS`, driven by `benchmarks.run` through a pipe (see
-`serve`; not meant to be run by hand: it waits for its orders on stdin), with ENGINE one of
-`micrograd`, `eager`, `compiled`, `compiled-numpy` and GC `default` (the cyclic collector runs
-whenever it wants, inside the timed step) or `out` (collector disabled during the step,
-`gc.collect()` after it, timed separately). Each step is: build the loss (or replay it),
-zero_grad, backward, SGD update, exactly micrograd's demo loop. Times are CPU seconds
+`python -m benchmarks.workload ENGINE GC STEPS [SAMPLES HIDDEN]`, driven by `benchmarks.run`
+through a pipe (see `serve`; not meant to be run by hand: it waits for its orders on stdin), with
+ENGINE one of `micrograd`, `eager`, `compiled`, `compiled-numpy`, `torch` (PyTorch on CPU,
+float64, one thread, the whole batch as tensors: the `bench` extra's optional peer), SAMPLES
+the number of moons (100) and HIDDEN the hidden layer sizes (`16,16`), and GC `default` (the
+cyclic collector runs whenever it wants, inside the timed step) or `out` (collector disabled
+during the step, `gc.collect()` after it, timed separately). Each step is: build the loss (or
+replay it), zero_grad, backward, SGD update, exactly micrograd's demo loop. Times are CPU seconds
 (`time.process_time`), which a busy shared machine disturbs much less than wall time. Data
 comes from `micrograd_core.datasets.make_moons`; `random.seed(SEED)` gives both libraries' MLPs
 the same initial weights.
@@ -56,14 +58,16 @@ def _micrograd_setup() -> tuple[Callable[[], Any], list[Any], Callable[[Any], in
     return loss, [model], count
 
 
-def _core_setup(engine: str) -> tuple[Callable[[], Any], list[Any], Callable[[Any], int]]:
+def _core_setup(
+    engine: str, samples: int = 100, hidden: tuple[int, ...] = (16, 16)
+) -> tuple[Callable[[], Any], list[Any], Callable[[Any], int]]:
     from micrograd_core import topological_order
     from micrograd_core.demo import demo_loss
     from micrograd_core.nn import MLP
 
-    X, y = make_moons(100, 0.1, SEED)
+    X, y = make_moons(samples, 0.1, SEED)
     random.seed(SEED)
-    model = MLP(2, [16, 16, 1])
+    model = MLP(2, [*hidden, 1])
     if engine == "eager":
         return (lambda: demo_loss(model, X, y)[0]), [model], lambda r: len(topological_order(r))
     from micrograd_core import compile as compile_fn
@@ -80,14 +84,23 @@ class Run:
     the runner can interleave engines: each engine's steps then sample the same moments of a
     noisy host as the others'."""
 
-    def __init__(self, engine: str, gc_mode: str, steps: int) -> None:
+    def __init__(
+        self, engine: str, gc_mode: str, steps: int, samples: int = 100, hidden: str = "16,16"
+    ) -> None:
         self.engine, self.gc_mode, self.total = engine, gc_mode, steps
+        self.samples, self.hidden = samples, tuple(int(h) for h in hidden.split(","))
         if engine == "micrograd":
             self.loss_fn, objs, self.count = _micrograd_setup()  # ImportError without it
+        elif engine == "torch":
+            from .torch_peer import TorchDemo  # ImportError without torch
+
+            self.loss_fn = TorchDemo(samples, self.hidden, SEED)
+            objs, self.count = [self.loss_fn], lambda r: 0
         else:
-            self.loss_fn, objs, self.count = _core_setup(engine)
+            self.loss_fn, objs, self.count = _core_setup(engine, samples, self.hidden)
         self.model = objs[0]
         self.compiled = engine.startswith("compiled")
+        self.tensors = engine == "torch"
         self.times: list[float] = []
         self.collects: list[float] = []
         self.losses: list[float] = []
@@ -103,6 +116,13 @@ class Run:
         if out:
             gc.disable()
         t0 = time.process_time()
+        if self.tensors:
+            value = self.loss_fn.step(1.0 - 0.9 * k / self.total)
+            self.times.append(time.process_time() - t0)
+            self.losses.append(value)
+            if out:
+                gc.enable()
+            return
         if self.compiled:
             value = self.loss_fn.forward()
             model.zero_grad()
@@ -133,11 +153,13 @@ class Run:
         # Memory per node: bytes allocated while building one step's graph (or compiling it).
         gc.collect()
         tracemalloc.start()
-        if self.compiled:
+        if self.tensors or self.samples != 100:
+            keep = None  # measured on the demo only (tracing a large graph again takes long)
+        elif self.compiled:
             from micrograd_core import compile as compile_fn
             from micrograd_core.demo import demo_loss
 
-            X, y = make_moons(100, 0.1, SEED)
+            X, y = make_moons(self.samples, 0.1, SEED)
             model, executor = self.model, self.loss_fn.executor
             keep: Any = compile_fn(lambda: demo_loss(model, X, y)[0], executor=executor)
         else:
@@ -162,13 +184,16 @@ class Run:
 MISSING = "micrograd is not installed: pip install -e '.[bench]'"
 
 
-def serve(engine: str, gc_mode: str, steps: int) -> None:
+TORCH_MISSING = "PyTorch is not installed (optional peer): pip install torch"
+
+
+def serve(engine: str, gc_mode: str, steps: int, samples: int = 100, hidden: str = "16,16") -> None:
     """The runner's side of the pipe: print `ready` (or a JSON `missing` line), then for each
     line `n` read, run the next n steps and print `done`; at end of input print the result."""
     try:
-        run = Run(engine, gc_mode, steps)
+        run = Run(engine, gc_mode, steps, samples, hidden)
     except ImportError:
-        print(json.dumps({"missing": MISSING}), flush=True)
+        print(json.dumps({"missing": TORCH_MISSING if engine == "torch" else MISSING}), flush=True)
         return
     print("ready", flush=True)
     for line in sys.stdin:
@@ -178,4 +203,5 @@ def serve(engine: str, gc_mode: str, steps: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    size = [int(sys.argv[4]), *sys.argv[5:6]] if len(sys.argv) > 4 else []
+    serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), *size)

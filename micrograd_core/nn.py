@@ -37,7 +37,7 @@ def _dot_rows(rows: list[tuple[Value, list[Value]]], xs: list[Value]) -> list[Va
     """One `dot` node per (bias, weights) row over the same inputs: what `apply("dot", b,
     *ws, *xs)` gives, with the arity check made once and the inputs' data read once."""
     op = _value._TABLE.get(DOT) or registry.get(DOT)
-    if _value._tracer is not None or registry.spec_of(op).arity is not None:
+    if registry.spec_of(op).arity is not None:
         return [apply(op, b, *ws, *xs) for b, ws in rows]  # checked one by one
     forward = op.forward
     xd = [*map(_DATA, xs)]

@@ -335,3 +335,60 @@ def test_closed_stdout_pipe_is_quiet() -> None:
         os.close(write_end)
     assert proc.returncode == 1
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("mode", ["eager", "compiled"])
+def test_demo_samples_and_mode_give_steps_per_second(tmp_path: Path, mode: str) -> None:
+    r = micrograd(
+        "demo",
+        "--steps",
+        "4",
+        "--samples",
+        "30",
+        "--hidden",
+        "4",
+        "--mode",
+        mode,
+        "--no-plot",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    steps = steps_of(r.stdout)
+    assert [s[:2] for s in steps] == [(k, 4) for k in range(1, 5)]
+    summary = next(line for line in r.stdout.splitlines() if line.startswith("trained"))
+    assert "for 4 steps with sgd on 30 points" in summary
+    assert ("compiled (numpy)" in summary) == (mode == "compiled")  # the `fast` extra is installed
+    rate = re.search(r"\(([\d,.]+) steps/s; first step ([\d.]+)s\)", summary)
+    assert rate is not None and float(rate[1].replace(",", "")) > 0
+
+
+def test_demo_compiled_and_eager_train_alike(tmp_path: Path) -> None:
+    runs = {
+        mode: steps_of(
+            micrograd(
+                "demo",
+                "--steps",
+                "3",
+                "--samples",
+                "20",
+                "--mode",
+                mode,
+                "--no-plot",
+                cwd=tmp_path,
+            ).stdout
+        )
+        for mode in ("eager", "compiled")
+    }
+    assert len(runs["eager"]) == len(runs["compiled"]) == 3
+    for a, b in zip(runs["eager"], runs["compiled"]):
+        assert a[2] == pytest.approx(b[2], abs=1e-4)  # the losses as printed (4 decimals)
+        assert a[3] == b[3]  # accuracy
+
+
+def test_demo_rejects_a_bad_sample_count_or_mode(tmp_path: Path) -> None:
+    for args, message in (
+        (["--samples", "0"], "--samples: expected a positive integer"),
+        (["--mode", "fast"], "invalid choice: 'fast'"),
+    ):
+        r = micrograd("demo", *args, cwd=tmp_path)
+        assert r.returncode == 2 and message in r.stderr, r.stderr

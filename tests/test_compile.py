@@ -1,4 +1,5 @@
-"""Compiled mode: same losses and gradients as eager (float for float), typed refusals."""
+"""Compiled mode: same losses and gradients as eager (float for float for the pure-Python
+executor, within the documented tolerance for numpy's matrix products), typed refusals."""
 
 from __future__ import annotations
 
@@ -54,8 +55,16 @@ def test_demo_matches_eager_float_for_float(executor: str) -> None:
         value = program.forward()
         traced.zero_grad()
         program.backward()
-        assert value == loss.data
-        assert [p.grad for p in traced.parameters()] == [p.grad for p in eager.parameters()]
+        grads = [p.grad for p in traced.parameters()]
+        expected = [p.grad for p in eager.parameters()]
+        if executor == "python":
+            assert value == loss.data
+            assert grads == expected
+        else:  # a layer is a matrix product, which adds in BLAS's order
+            assert value == pytest.approx(loss.data, rel=1e-12)
+            scale = max(map(abs, expected))
+            assert grads == pytest.approx(expected, rel=1e-9, abs=1e-12 * scale)
+            assert grads != [0.0] * len(grads)
         for model in (eager, traced):
             for p in model.parameters():
                 p.data -= (1.0 - 0.9 * k / 3) * p.grad
@@ -132,18 +141,19 @@ def test_plugin_ops_match_eager(executor: str) -> None:
 
 
 @needs_numpy
-def test_numpy_equals_python_on_demo() -> None:
+def test_numpy_agrees_with_python_on_demo() -> None:
     X, y = make_moons(20, 0.1, 5)
     (model,) = _models(1, (6,))
     python = compile(lambda: demo_loss(model, X, y)[0], executor="python")
     numpy = compile(lambda: demo_loss(model, X, y)[0], executor="numpy")
-    assert python.forward() == numpy.forward()
+    assert numpy.forward() == pytest.approx(python.forward(), rel=1e-12)
     model.zero_grad()
     python.backward()
     g_python = [p.grad for p in model.parameters()]
     model.zero_grad()
     numpy.backward()
-    assert [p.grad for p in model.parameters()] == g_python
+    scale = max(map(abs, g_python))
+    assert [p.grad for p in model.parameters()] == pytest.approx(g_python, abs=1e-12 * scale)
 
 
 @needs_numpy

@@ -9,12 +9,12 @@ express, run element by element through `op.forward` / `op.backward`. Sums run l
 from __future__ import annotations
 
 import re
-from functools import partial, reduce
-from operator import add
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from . import _numpy_matmul
 from ._codegen import check as _check
 from ._codegen import contiguous, holes, rowwise, template
 from ._plan import Group, Plan
@@ -26,9 +26,14 @@ def _seqsum(rows: Any) -> Any:
 
     `np.add.reduce` along axis 0 of a C-contiguous array adds row after row, since numpy adds
     pairwise only along the fast (last) axis in memory (see `numpy.sum`). With one column, that
-    axis is the reduced one, so a single sum runs as Python's left-to-right `reduce`."""
+    axis is the reduced one, so a single sum is the last of its running sums instead
+    (`np.add.accumulate`: each one is the previous plus the next term, so left to right by
+    definition); + 0.0 gives what starting from 0.0 gives (they differ only in the sign of a
+    zero, while every term so far is a zero)."""
     if rows.shape[1] == 1:
-        return np.array([reduce(add, rows[:, 0].tolist(), 0.0)])
+        if not len(rows):
+            return np.zeros(1)
+        return np.add.accumulate(rows[:, 0])[-1:] + 0.0
     return np.add.reduce(np.ascontiguousarray(rows), axis=0, initial=0.0)
 
 
@@ -59,6 +64,14 @@ def build(plan: Plan) -> _NumpyRunner:
     saved: list[Any] = []  # gathers of V that forward makes and backward reads
     ns["_S"] = saved
     for k, g in enumerate(plan.groups):
+        form = plan.lowered.get(k)
+        if form is not None:  # one matrix product (see _matmul)
+            n, at = len(g.nodes), len(saved)
+            fwd += _numpy_matmul.forward(form, k, g.start, n, saved, ns)
+            head = [f"    # d {g.op.name} x {n} (matrix products)"]
+            head += _grad_lines([plan.grad_edges(v) for v in g.nodes], f"_e{k}", ns, "g")
+            bwd[1:1] = [*head, *_numpy_matmul.backward(form, k, n, at)]
+            continue
         tpl = template(g, ns)
         names = holes(g, k, ns)
         n, s = len(g.nodes), g.start

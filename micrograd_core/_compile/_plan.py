@@ -16,10 +16,11 @@ sums most contributions without storing them (`_grad_layout`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .._backward import topological_order
 from .._value import Value
+from ._order import topological_order
 
 ZERO, SEED = 0, 1
 
@@ -47,7 +48,14 @@ class Group:
 class Plan:
     """Slots, groups and gradient wiring of a traced graph (executor independent)."""
 
-    def __init__(self, outputs: list[Value], created: set[int]) -> None:
+    def __init__(
+        self,
+        outputs: list[Value],
+        created: set[int],
+        lower: Callable[[Group, dict[Value, int]], Any] | None = None,
+    ) -> None:
+        """`lower(group, slot)`: a group's matrix-product form (`_matmul.Lowered`) or None;
+        a lowered group lists no inputs per node, and its edges are its rows' elements."""
         topo = topological_order(outputs[0])
         order = _forward_order(outputs, topo)
         leaves = [v for v in order if v._op is None]
@@ -79,7 +87,12 @@ class Plan:
                 slot[v] = n
                 n += 1
         self.size = n  # number of nodes, leaves included
-        for g in self.groups:
+        self.lowered: dict[int, Any] = {}  # group index -> _matmul.Lowered
+        for k, g in enumerate(self.groups):
+            form = None if lower is None else lower(g, slot)
+            if form is not None:
+                self.lowered[k] = form
+                continue
             rows = [parents[v] for v in g.nodes]
             g.inputs = [[slot[row[j]] for row in rows] for j in range(g.n_inputs)]
         self.outputs = [slot[v] for v in outputs]
@@ -96,8 +109,15 @@ class Plan:
         n_edges = 2
         first: dict[Value, int] = {}  # a node's edge for input 0; input j's is + j * step
         step: dict[Value, int] = {}
-        for g in self.groups:
+        lowered: dict[Value, Any] = {}  # node of a lowered group -> the group's form
+        for k, g in enumerate(self.groups):
             g.edge_base = n = n_edges
+            form = self.lowered.get(k)
+            if form is not None:
+                form.edge_base = n
+                n_edges += form.edges()
+                lowered.update(dict.fromkeys(g.nodes, form))
+                continue
             n_edges += g.n_inputs * len(g.nodes)
             width = len(g.nodes)
             for i, v in enumerate(g.nodes):
@@ -105,8 +125,15 @@ class Plan:
                 step[v] = width
         self.n_edges = n_edges
         edges: dict[Value, list[int]] = {v: [] for v in topo}
+        wired: set[int] = set()
         for v in reversed(topo):
             if v._op is None:
+                continue
+            form = lowered.get(v)
+            if form is not None:
+                if id(form) not in wired:  # at the group's last node in eager's order
+                    wired.add(id(form))
+                    _wire_lowered(form, edges)
                 continue
             e, width = first[v], step[v]
             for p in parents[v]:
@@ -121,18 +148,31 @@ class Plan:
         return self.node_edges.get(v, [ZERO, ZERO])
 
 
+def _wire_lowered(form: Any, edges: dict[Value, list[int]]) -> None:
+    """A lowered group's edges, all at once: one per lead, then one per element of each
+    distinct a row, then of each z row (each sums over the group's nodes, so its place among
+    a value's other contributions cannot be eager's anyway: numpy adds it as BLAS does)."""
+    e = form.edge_base
+    for value in form.lead_values:
+        edges[value].append(e)
+        e += 1
+    for rows in (form.a_values, form.z_values):
+        for row in rows:
+            for value in row:
+                edges[value].append(e)
+                e += 1
+
+
 def _forward_order(outputs: list[Value], first: list[Value]) -> list[Value]:
-    """All nodes the outputs depend on, parents first (one topological order per output,
-    concatenated without repeats, is still topological); `first` is the first output's."""
+    """All nodes the outputs depend on, parents first: the first output's order (`first`),
+    then what each further output adds to it (one traversal in all, however many outputs
+    share their graph: a loss and its 1,000 scores)."""
     if len(outputs) == 1:
         return first
-    seen: set[Value] = set()
-    order: list[Value] = []
-    for out in outputs:
-        for v in first if out is outputs[0] else topological_order(out):
-            if v not in seen:
-                seen.add(v)
-                order.append(v)
+    seen = set(first)
+    order = list(first)
+    for out in outputs[1:]:
+        order += topological_order(out, seen)
     return order
 
 

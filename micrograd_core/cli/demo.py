@@ -25,13 +25,22 @@ def add_parser(sub: Any) -> None:
         "demo",
         help="train an MLP on two moons (micrograd's demo) and draw its decision boundary",
         description=(
-            "Train an MLP on 100 two-moons points with micrograd's max-margin loss, showing "
-            "loss and accuracy as it goes, then draw the decision boundary: a PNG when "
-            "matplotlib is installed (the 'plot' extra), else ASCII art."
+            "Train an MLP on two-moons points (100 by default) with micrograd's max-margin "
+            "loss, showing loss and accuracy as it goes, then draw the decision boundary: a "
+            "PNG when matplotlib is installed (the 'plot' extra), else ASCII art. "
+            "--mode compiled traces the loss once and replays it every step (numpy's "
+            "executor when numpy is installed, else pure Python)."
         ),
     )
     p.add_argument("--steps", type=positive_int, default=100, help="training steps (100)")
     p.add_argument("--seed", type=int, default=1337, help="data and weight seed (1337)")
+    p.add_argument("--samples", type=positive_int, default=100, help="two-moons points (100)")
+    p.add_argument(
+        "--mode",
+        choices=("eager", "compiled"),
+        default="eager",
+        help="eager (a graph per step) or compiled (traced once, replayed; default eager)",
+    )
     p.add_argument(
         "--optimizer",
         choices=list(OPTIMIZERS),
@@ -100,8 +109,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"micrograd demo: error: {problem}", file=sys.stderr)
         return 2
     progress = Progress(args.steps)
+    first_step: list[float] = []  # when step 0 ended: setup (and compile) is not a step
 
     def report(r: StepResult) -> None:
+        if not first_step:
+            first_step.append(time.perf_counter())
         progress.update(r.step + 1, loss=r.loss, accuracy=r.accuracy)
 
     start = time.perf_counter()
@@ -114,14 +126,22 @@ def run(args: argparse.Namespace) -> int:
             optimizer=args.optimizer,
             momentum=args.momentum,
             on_step=report,
+            n_samples=args.samples,
+            mode=args.mode,
         )
-    elapsed = time.perf_counter() - start
+    end = time.perf_counter()
+    elapsed = end - start
     last = history[-1]
     arch = [2, *args.hidden, 1]
     steps = f"{args.steps} step{'s' if args.steps != 1 else ''}"
+    if args.steps > 1:  # steps after the first: the first includes setup (and compiling)
+        rate = f"{(args.steps - 1) / max(end - first_step[0], 1e-9):,.1f} steps/s"
+    else:
+        rate = f"{1 / max(elapsed, 1e-9):,.1f} steps/s, setup included"
     print(
         f"trained MLP({arch[0]}, {arch[1:]}) ({len(model.parameters())} parameters) for "
-        f"{steps} with {args.optimizer} in {elapsed:.1f}s: "
+        f"{steps} with {args.optimizer} on {args.samples} points, {_mode(args.mode)}, in "
+        f"{elapsed:.1f}s ({rate}; first step {first_step[0] - start:.2f}s): "
         f"loss {last.loss:.4f}, accuracy {last.accuracy:.1%}"
     )
     if args.save_model is not None:
@@ -134,8 +154,18 @@ def run(args: argparse.Namespace) -> int:
     return _picture(model, args, out)
 
 
+def _mode(mode: str) -> str:
+    if mode == "eager":
+        return "eager"
+    try:
+        import numpy  # noqa: F401  (compile's executor="auto" picks numpy when it imports)
+    except ImportError:
+        return "compiled (pure Python; pip install 'micrograd-core[fast]' for numpy)"
+    return "compiled (numpy)"
+
+
 def _picture(model: MLP, args: argparse.Namespace, out: Path | None) -> int:
-    X, y = make_moons(seed=args.seed)  # train()'s data: the same seed gives the same points
+    X, y = make_moons(args.samples, seed=args.seed)  # train()'s data: same seed, same points
     if args.ascii:
         print(ascii_boundary(model, X, y))
     if out is not None and out.suffix.lower() == ".txt":
