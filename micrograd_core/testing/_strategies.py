@@ -3,9 +3,10 @@
 Magnitudes: by default values lie in `[-1e6, 1e6]`, drawn three ways at once: uniformly over the
 (clipped) domain, log-uniformly in magnitude from `1e-12` to `1e6` with either sign (so tiny and
 large inputs are as common as moderate ones), and log-uniformly close to each kink and each finite
-domain bound, on the side(s) inside the domain. Points closer than a relative `1e-4` to a kink or
-bound are never produced (see `_numeric.GAP`). Change the range with `min_magnitude` /
-`max_magnitude`.
+domain bound (within 10 times its size), on the side(s) inside the domain; for an op that declares
+`singular` points (several inputs at once, as atan2's (0, 0)), half the inputs lie close to one of
+them. Points closer than a relative `1e-4` to a kink, bound or singular point are never produced
+(see `_numeric.GAP`). Change the range with `min_magnitude` / `max_magnitude`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ._numeric import GAP, singular_points, usable, usable_jointly
 
 MIN_MAGNITUDE = 1e-12
 MAX_MAGNITUDE = 1e6
+#: Draws near a kink or bound lie within this relative distance of it (and past GAP).
+NEAR_WINDOW = 10.0
 #: The arities a variadic op is checked at, unless told otherwise.
 VARIADIC_ARITIES = (1, 2, 3, 4, 5, 7)
 
@@ -90,8 +93,11 @@ def domain_values(
             continue  # a kink outside the domain is never reached
         if point == 0.0:
             offsets = magnitudes
-        else:  # closer than GAP (relative) is never usable; start a little above it
-            offsets = _log_uniform(GAP * 1.01, max(max_magnitude / abs(point), GAP * 2))
+        else:  # closer than GAP (relative) is never usable; start a little above it. Up to
+            # NEAR_WINDOW only: farther is the magnitude draws' job, and a bug that lives just
+            # past a kink (a clamp wrong on (hi, hi + 0.5)) needs the density here
+            top = min(max_magnitude / abs(point), NEAR_WINDOW)
+            offsets = _log_uniform(GAP * 1.01, max(top, GAP * 2))
         scale = max(abs(point), 1.0) if point == 0.0 else abs(point)
         parts.append(st.tuples(_sides(point, interval), offsets).map(partial(_near, point, scale)))
     return st.one_of(parts).filter(
