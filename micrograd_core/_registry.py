@@ -2,19 +2,15 @@
 
 The hot path (`Value.__add__` and friends) only ever reads `Registry.table`, a `dict` mapping op
 name to op object that stays the same object for the life of the process. pluggy runs when the
-first op is looked up, and again only on `reload()`. Besides ops, a plugin may register fast
-paths for them (`register_fastpaths`): they are checked against the op's methods here, once,
-and kept beside the op for compiled mode (see `_fastpaths`).
+first op is looked up, and again only on `reload()`. This module holds the table, its lock and
+its lookups; `_plugin_loading` finds and runs the plugins, and `_name_claims` decides which of
+them gets a name (and attaches the hand-written fast paths they register, once checked).
 """
 
 from __future__ import annotations
 
 import difflib
-import inspect
-import os
 import threading
-import traceback
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -22,54 +18,46 @@ from importlib import metadata
 from typing import Any
 
 import attrs
-import pluggy
 
-from ._errors import (
-    DuplicateOpError,
-    MicrogradError,
-    OpContractError,
-    PluginError,
-    PluginWarning,
-    UnknownOpError,
-)
+from ._errors import DuplicateOpError, MicrogradError, PluginError, UnknownOpError
 from ._fastpaths.fastpath import FastPath
-from ._fastpaths.verify import mismatch
-from ._hooks import PROJECT, PROTOCOL, SUPPORTED_PROTOCOLS, OpHookSpecs
+from ._hooks import PROTOCOL
+from ._name_claims import commit_all
+from ._plugin_loading import (
+    ENTRY_POINT_GROUP,
+    ENV_ALLOW_OVERRIDES,
+    ENV_DISABLE_AUTOLOAD,
+    ENV_PLUGINS,
+    ENV_STRICT,
+    IN_PROCESS,
+    OWN_DISTRIBUTION,
+    Entry,
+    Origin,
+    Where,
+    collect,
+    dist_name,
+    env_flag,
+    import_plugin,
+    new_plugin_manager,
+    origin_of,
+    select_entry_points,
+    warn_at,
+)
 from ._validate import OpSpec, validate_op
 
-ENTRY_POINT_GROUP = PROJECT
-#: Set to 1 to load only the plugins of micrograd-core itself (the builtin ops).
-ENV_DISABLE_AUTOLOAD = "MICROGRAD_DISABLE_PLUGIN_AUTOLOAD"
-#: Comma-separated plugin or distribution names: load only these external plugins ("" = none).
-ENV_PLUGINS = "MICROGRAD_PLUGINS"
-#: Set to 1 to raise on a broken plugin instead of warning and skipping it.
-ENV_STRICT = "MICROGRAD_STRICT_PLUGINS"
-#: Comma-separated plugin or distribution names whose `override=True` of a builtin op is wanted:
-#: those replace it silently (any other plugin's replacement is announced with a warning).
-ENV_ALLOW_OVERRIDES = "MICROGRAD_ALLOW_OVERRIDES"
-OWN_DISTRIBUTION = "micrograd-core"
-IN_PROCESS = "<in-process>"
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ENV_ALLOW_OVERRIDES",
+    "ENV_DISABLE_AUTOLOAD",
+    "ENV_PLUGINS",
+    "ENV_STRICT",
+    "OpInfo",
+    "Origin",
+    "Registry",
+    "registry",
+]
+
 _ADHOC_MAX = 256  # specs of unregistered op objects kept (an op may make a private op per call)
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-@attrs.frozen
-class Origin:
-    """Where an op came from."""
-
-    plugin: str
-    distribution: str | None = None
-    version: str | None = None
-    protocol: int = PROTOCOL  # the op-protocol version the plugin was written for
-
-    def __str__(self) -> str:
-        if not self.distribution:
-            return f"plugin {self.plugin!r}"
-        dist = f"{self.distribution} {self.version or ''}".rstrip()
-        return f"plugin {self.plugin!r} (distribution {dist})"
 
 
 @attrs.frozen
@@ -88,26 +76,6 @@ class OpInfo:
     protocol: int = PROTOCOL  # the op-protocol version its plugin was written for
 
 
-@attrs.define(eq=False)
-class _Entry:
-    op: Any
-    spec: OpSpec
-    origin: Origin
-    override: bool
-    overridden: _Entry | None = None
-    fastpath: FastPath | None = None  # hand-written, and verified against the op's methods
-
-
-@attrs.define(eq=False)
-class _Batch:
-    """Ops one plugin registered, validated, not yet committed (a plugin lands whole or not),
-    and the fast paths it registered for ops (its own or another plugin's)."""
-
-    origin: Origin
-    entries: list[_Entry]
-    fastpaths: list[tuple[Any, FastPath]] = attrs.Factory(list)
-
-
 class Registry:
     """Maps op names to ops. Use the process-wide instance, `micrograd_core.registry`.
 
@@ -121,8 +89,8 @@ class Registry:
         self.table: dict[str, Any] = {}
         #: plugins that were skipped, with the reason (see also PluginWarning).
         self.failures: list[MicrogradError] = []
-        self._entries: dict[str, _Entry] = {}
-        self._by_id: dict[int, _Entry] = {}  # id(op) -> entry, for the ops in the table
+        self._entries: dict[str, Entry] = {}
+        self._by_id: dict[int, Entry] = {}  # id(op) -> entry, for the ops in the table
         self._adhoc: OrderedDict[int, tuple[Any, OpSpec]] = OrderedDict()
         self._entry_points = entry_points or (
             lambda: metadata.entry_points(group=ENTRY_POINT_GROUP)
@@ -133,13 +101,7 @@ class Registry:
         self._load_error: MicrogradError | None = None  # strict mode: raised on every use
         self._own_missing = False
         self._lost: dict[str, str] = {}  # names no plugin got, and why
-        self._pm = self._new_plugin_manager()
-
-    @staticmethod
-    def _new_plugin_manager() -> pluggy.PluginManager:
-        pm = pluggy.PluginManager(PROJECT)
-        pm.add_hookspecs(OpHookSpecs)
-        return pm
+        self._pm = new_plugin_manager()
 
     # ---- loading -------------------------------------------------------------------------
     def ensure_loaded(self) -> None:
@@ -172,66 +134,24 @@ class Registry:
             self._lost.clear()
             self.failures.clear()
             self._load_error = None
-            self._pm = self._new_plugin_manager()
+            self._pm = new_plugin_manager()
             self.ensure_loaded()
 
-    def _selected_entry_points(self) -> list[metadata.EntryPoint]:
-        chosen = os.environ.get(ENV_PLUGINS)
-        wanted = None if chosen is None else {s.strip() for s in chosen.split(",") if s.strip()}
-        seen, keep = set(), []
-        installed = list(self._entry_points())
-        self._own_missing = not any(_dist_name(ep) == OWN_DISTRIBUTION for ep in installed)
-        for ep in installed:
-            dist = ep.dist.name if ep.dist is not None else None
-            key = (ep.name, ep.value, dist)
-            if key in seen:  # the same distribution can be visible twice on sys.path
-                continue
-            seen.add(key)
-            if dist != OWN_DISTRIBUTION:
-                if _env_flag(ENV_DISABLE_AUTOLOAD):
-                    continue
-                if wanted is not None and ep.name not in wanted and dist not in wanted:
-                    continue
-            keep.append(ep)
-        if wanted and not _env_flag(ENV_DISABLE_AUTOLOAD):
-            known = {ep.name for ep in installed} | {_dist_name(ep) for ep in installed}
-            unknown = sorted(wanted - known)
-            if unknown:
-                msg = (
-                    f"{ENV_PLUGINS} names {', '.join(unknown)}, which no installed plugin or "
-                    f"distribution is called (installed: {', '.join(sorted(known - {''}))})"
-                )
-                warnings.warn(msg, PluginWarning, stacklevel=5)
-        # Our own distribution first, then alphabetical: the outcome never depends on sys.path.
-        keep.sort(key=lambda ep: (_dist_name(ep) != OWN_DISTRIBUTION, _dist_name(ep), ep.name))
-        return keep
-
-    def _autoload(self) -> dict[str, _Entry]:
+    def _autoload(self) -> dict[str, Entry]:
         """Every selected plugin, staged: the name -> entry table to publish."""
+        installed = list(self._entry_points())
+        self._own_missing = not any(dist_name(ep) == OWN_DISTRIBUTION for ep in installed)
         batches = []
-        for ep in self._selected_entry_points():
-            dist = ep.dist
-            origin = Origin(ep.name, dist.name if dist else None, dist.version if dist else None)
-            try:
-                plugin = ep.load()
-            except BaseException as exc:  # even SystemExit: it costs this plugin only
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                where = _raised_at(exc)
-                at = f" at {where[0]}, line {where[1]}" if where else ""
-                msg = f"import failed{at}: {exc!r}"
-                err = PluginError(origin.plugin, origin.distribution, msg, origin.version)
-                err.__cause__ = exc  # the traceback: which file, which line
-                self._fail(err, where)
-                continue
-            batch = self._collect(plugin, origin)
+        for ep in select_entry_points(installed):
+            plugin = import_plugin(ep, self._fail)
+            batch = None if plugin is None else collect(self._pm, plugin, origin_of(ep), self._fail)
             if batch is not None:
                 batches.append(batch)
         staged = dict(self._entries)
-        self._commit_all(batches, staged)
+        commit_all(batches, staged, self._lost, self._fail)
         return staged
 
-    def _publish(self, staged: dict[str, _Entry]) -> None:
+    def _publish(self, staged: dict[str, Entry]) -> None:
         """Make `staged` the registered ops, in one step for readers of the table."""
         self._entries = staged
         self._by_id = {id(e.op): e for e in staged.values()}
@@ -243,179 +163,26 @@ class Registry:
         self.ensure_loaded()
         origin = Origin(name or getattr(plugin, "__name__", None) or repr(plugin))
         with self._lock:
-            batch = self._collect(plugin, origin)
+            batch = collect(self._pm, plugin, origin, self._fail)
             if batch is not None:
                 staged = dict(self._entries)
-                self._commit_all([batch], staged)
+                commit_all([batch], staged, self._lost, self._fail)
                 self._publish(staged)
 
-    def _collect(self, plugin: object, origin: Origin) -> _Batch | None:
-        """Run one plugin's hooks into a staging batch; report and return None on any failure."""
-        try:
-            self._pm.register(plugin, name=f"{origin.distribution}:{origin.plugin}")
-        except (pluggy.PluginValidationError, ValueError) as exc:
-            msg = f"rejected by pluggy: {exc}"
-            self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
-            return None
-        declared = getattr(plugin, "micrograd_protocol", PROTOCOL)
-        if type(declared) is not int or declared not in SUPPORTED_PROTOCOLS:
-            self._pm.unregister(plugin)
-            msg = (
-                f"is written for op protocol {declared!r}, and this micrograd-core speaks "
-                f"protocol {PROTOCOL} (it loads plugins of protocol "
-                f"{SUPPORTED_PROTOCOLS.start} to {SUPPORTED_PROTOCOLS.stop - 1})"
-            )
-            self._fail(PluginError(origin.plugin, origin.distribution, msg, origin.version))
-            return None
-        origin = attrs.evolve(origin, protocol=declared)
-        batch = _Batch(origin, [])
-        hooks = self._pm.hook
-        impls = [i for i in hooks.register_ops.get_hookimpls() if i.plugin is plugin]
-        fast = [i for i in hooks.register_fastpaths.get_hookimpls() if i.plugin is plugin]
-        try:
-            if not impls and not fast:
-                raise PluginError(
-                    origin.plugin, origin.distribution, "has no register_ops hook", origin.version
-                )
-            for impl in impls:
-
-                def register(op: Any, *, override: bool = False) -> None:
-                    op, spec = validate_op(op, origin.plugin, origin.distribution)
-                    batch.entries.append(_Entry(op, spec, origin, bool(override)))
-
-                impl.function(**{arg: register for arg in impl.argnames})
-            for impl in fast:
-
-                def register_fast(op: Any, **fields: Any) -> None:
-                    batch.fastpaths.append((op, FastPath(**fields)))
-
-                impl.function(**{arg: register_fast for arg in impl.argnames})
-        except MicrogradError as exc:
-            self._pm.unregister(plugin)
-            self._fail(exc, _raised_at(exc) or _defined_at(plugin))
-            return None
-        except BaseException as exc:  # even SystemExit: it costs this plugin only
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            self._pm.unregister(plugin)
-            msg = f"its hook raised {exc!r}"
-            err = PluginError(origin.plugin, origin.distribution, msg, origin.version)
-            err.__cause__ = exc
-            self._fail(err, _raised_at(exc) or _defined_at(plugin))
-            return None
-        self._pm.unregister(plugin)  # its hooks ran once; registering it again runs them again
-        return batch
-
-    def _commit_all(self, batches: list[_Batch], staged: dict[str, _Entry]) -> None:
-        # Plain names first, overrides second: an override never depends on load order.
-        for want_override in (False, True):
-            claims: dict[str, list[_Entry]] = {}
-            for batch in batches:
-                for e in batch.entries:
-                    if e.override == want_override:
-                        claims.setdefault(e.spec.name, []).append(e)
-            for name, entries in claims.items():
-                self._settle(name, entries, staged)
-        for batch in batches:  # fast paths last: they attach to ops by object
-            for op, fastpath in batch.fastpaths:
-                self._attach(op, fastpath, batch.origin, staged)
-
-    def _attach(
-        self, op: Any, fastpath: FastPath, origin: Origin, staged: dict[str, _Entry]
-    ) -> None:
-        """Give the registered op `op` (the object or its class) a hand-written fast path, once
-        it agrees with the op's own methods (checked here, at registration)."""
-        entry = next((e for e in staged.values() if e.op is op or type(e.op) is op), None)
-        name = getattr(op, "name", None) or getattr(op, "__name__", repr(op))
-        if entry is None:
-            msg = f"registers a fast path for {name!r}, which is not a registered op"
-            self._warn(PluginError(origin.plugin, origin.distribution, msg, origin.version))
-            return
-        problem = mismatch(entry.op, entry.spec, fastpath)
-        if problem is not None:
-            msg = f"its fast path from {origin} disagrees with the op's methods: {problem}"
-            err = OpContractError(entry.op, entry.origin.plugin, msg, entry.origin.distribution)
-            where = _defined_at(entry.op)
-            text = f"{err}; not used (the methods run)"
-            if where:
-                warnings.warn_explicit(text, PluginWarning, where[0], where[1])
-            else:
-                warnings.warn(text, PluginWarning, stacklevel=5)
-            return
-        entry.fastpath = fastpath
-
-    def _settle(self, name: str, claimants: list[_Entry], staged: dict[str, _Entry]) -> None:
-        """Give `name` to one claimant, or to none. A clash only costs the clashing name: the
-        plugins' other ops still register. Our own distribution (the builtins) and whatever
-        was registered before always keep their name; between two third parties neither gets
-        it, since picking one by sort order would be a silent guess."""
-        current = staged.get(name)
-        keeper = current if current is not None and not claimants[0].override else None
-        if keeper is None:
-            own = [e for e in claimants if e.origin.distribution == OWN_DISTRIBUTION]
-            keeper = own[0] if own and not claimants[0].override else None
-        if keeper is None and len({e.origin for e in claimants}) == 1:
-            keeper = claimants[-1]  # one plugin (possibly registering the name twice)
-        if keeper is None or (keeper.override and current is not None and current.override):
-            first = str((current or claimants[0]).origin)
-            others = " and ".join(str(e.origin) for e in claimants if str(e.origin) != first)
-            err = DuplicateOpError(name, first, others)
-            if current is None:
-                self._lost[name] = str(err)
-            self._fail(err, _defined_at(claimants[-1].op))
-            return
-        for e in claimants:
-            if e is not keeper and e.origin != keeper.origin:
-                self._fail(
-                    DuplicateOpError(name, str(keeper.origin), str(e.origin)), _defined_at(e.op)
-                )
-        if keeper is not current:
-            if keeper.override and current is not None:
-                self._announce_override(keeper, current)
-            keeper.overridden = current
-            staged[name] = keeper
-            self._lost.pop(name, None)
-
-    def _announce_override(self, keeper: _Entry, current: _Entry) -> None:
-        """A plugin replacing a builtin op changes every use of it (the demo's training too):
-        said once, unless the user named that plugin in MICROGRAD_ALLOW_OVERRIDES."""
-        if current.origin.distribution != OWN_DISTRIBUTION:
-            return  # replacing another third party's op shows in the listing, as asked for
-        allowed = {s.strip() for s in os.environ.get(ENV_ALLOW_OVERRIDES, "").split(",")}
-        if {keeper.origin.plugin, keeper.origin.distribution} & allowed:
-            return
-        msg = (
-            f"{keeper.origin} replaces the builtin op {keeper.spec.name!r} "
-            f"(register(..., override=True)): every use of it now runs that plugin's maths. "
-            f"Set {ENV_ALLOW_OVERRIDES}={keeper.origin.plugin} if that is what you want"
-        )
-        where = _defined_at(keeper.op)
-        if where:
-            warnings.warn_explicit(msg, PluginWarning, where[0], where[1])
-        else:
-            warnings.warn(msg, PluginWarning, stacklevel=6)
-
-    def _fail(self, exc: MicrogradError, where: tuple[str, int] | None = None) -> None:
-        if _env_flag(ENV_STRICT):
+    def _fail(self, exc: MicrogradError, where: Where | None = None) -> None:
+        """A plugin's failure: raised in strict mode, else kept in `failures` and warned about
+        at the plugin's own file and line."""
+        if env_flag(ENV_STRICT):
             raise exc
         self.failures.append(exc)
-        self._warn(exc, where)
-
-    @staticmethod
-    def _warn(exc: MicrogradError, where: tuple[str, int] | None = None) -> None:
-        """A PluginWarning shown at the plugin's own file and line where it is known."""
-        msg = f"{exc} (skipped; set {ENV_STRICT}=1 to raise)"
-        if where is not None:
-            warnings.warn_explicit(msg, PluginWarning, where[0], where[1])
-        else:
-            warnings.warn(msg, PluginWarning, stacklevel=5)
+        warn_at(f"{exc} (skipped; set {ENV_STRICT}=1 to raise)", where, stacklevel=5)
 
     # ---- in-process registration ---------------------------------------------------------
     def register(self, op: Any, *, override: bool = False, plugin: str = IN_PROCESS) -> Any:
         """Register one op (class or instance) now; raises on any problem. Returns the op."""
         self.ensure_loaded()
         op, spec = validate_op(op, plugin)
-        e = _Entry(op, spec, Origin(plugin), override)
+        e = Entry(op, spec, Origin(plugin), override)
         name = spec.name
         with self._lock:
             current = self._entries.get(name)
@@ -466,7 +233,7 @@ class Registry:
         except (KeyError, TypeError):
             raise self._unknown(name) from None
 
-    def _entry(self, name: str) -> _Entry:
+    def _entry(self, name: str) -> Entry:
         self.ensure_loaded()
         entry = self._entries.get(name)
         if entry is None:
@@ -554,29 +321,6 @@ class Registry:
                 "checkout, or `pip install micrograd-core`)",
             )
         return err
-
-
-def _raised_at(exc: BaseException) -> tuple[str, int] | None:
-    """The file and line an exception was raised at (a SyntaxError: where the error is)."""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return exc.filename, exc.lineno or 1
-    frames = traceback.extract_tb(exc.__traceback__)
-    return (frames[-1].filename, frames[-1].lineno or 1) if frames else None
-
-
-def _defined_at(obj: Any) -> tuple[str, int] | None:
-    """Where a plugin or op is defined: the file and line a warning about it points at."""
-    target = obj if isinstance(obj, type) or inspect.ismodule(obj) else type(obj)
-    try:
-        filename = inspect.getsourcefile(target)
-        line = 1 if inspect.ismodule(target) else inspect.getsourcelines(target)[1]
-    except (OSError, TypeError):
-        return None
-    return (filename, line) if filename else None
-
-
-def _dist_name(ep: metadata.EntryPoint) -> str:
-    return ep.dist.name if ep.dist is not None else ""
 
 
 #: The process-wide registry that `Value` reads.
