@@ -120,11 +120,11 @@ def backward_pass(root: Any, create_graph: bool = False) -> None:
         for leaf in leaves:
             if type(leaf.grad) is not float:
                 leaf.grad = _checked(leaf.grad, leaf, order)
-    except Exception as exc:
+    except BaseException as exc:  # Ctrl-C too: no gradient is left half-summed
         for nodes, grads in zip((order, leaves), saved):
             for n, old in zip(nodes, grads):
                 n.grad = old
-        if isinstance(exc, OpError):
+        if isinstance(exc, OpError) or not isinstance(exc, Exception):
             raise
         raise _contract_error(node, exc) from exc
 

@@ -215,3 +215,24 @@ def test_backward_with_create_graph_then_zeroing_frees_the_graph() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+class _Interrupted(Op):
+    name = "interrupted_a"
+    arity = 1
+
+    def forward(self, x: float) -> float:
+        return x
+
+    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_in_a_backward_leaves_every_grad_as_it_was() -> None:
+    with registry.temporary(_Interrupted):
+        a, b = Value(1.0), Value(2.0)
+        a.grad, b.grad = 0.25, 0.5
+        y = a.interrupted_a() + b * 3.0  # b's contribution is added before the interruption
+        with pytest.raises(KeyboardInterrupt):
+            y.backward()
+        assert (a.grad, b.grad) == (0.25, 0.5)
