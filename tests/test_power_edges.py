@@ -134,3 +134,12 @@ def test_log_derivative_at_zero_is_ieee_division(upstream: float, x: float, want
     log = registry.get("log")  # what pow_var's backward applies for d/dy
     (got,) = log.backward(upstream, log.forward(x), x)
     assert _same(got, want)
+
+
+def test_pow_var_at_exponent_zero_keeps_its_second_order() -> None:
+    # d/dx x**y at y = 0 is the masked 0 in every mode, yet its graph must still carry
+    # d/dy (y x**(y-1)) = x**(y-1) = 0.5 to the next order.
+    x, y = Value(2.0), Value(0.0)
+    (gx,) = grad(x**y, [x], create_graph=True)
+    assert gx.data == 0.0
+    assert grad(gx, [x, y]) == [0.0, 0.5]
