@@ -10,6 +10,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,12 @@ def test_python_dash_m_works_too(tmp_path: Path) -> None:
         (["demo", "-o", "b.jpeg"], "cannot tell the format of b.jpeg"),
         (["demo", "-o", "."], ". is a directory"),
         (["demo", "--save-model", "m.txt"], "cannot tell the format of m.txt: use one of .json"),
+        # A model too large to hold is refused before anything is allocated (it was a
+        # MemoryError traceback after minutes of allocating).
+        (["demo", "--hidden", "99999999999999999999"], "about 102,000,000,000,000,000,000,498"),
+        (["demo", "--samples", "100000", "--hidden", "64,64"], "use a smaller --hidden"),
+        # --demo draws the demo's 100 points: more is said, not quietly cut to 100.
+        (["explain", "--demo", "--hidden", "2", "--samples", "120"], "at most --samples 100"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(args: list[str], message: str, tmp_path: Path) -> None:
@@ -392,3 +399,21 @@ def test_demo_rejects_a_bad_sample_count_or_mode(tmp_path: Path) -> None:
     ):
         r = micrograd("demo", *args, cwd=tmp_path)
         assert r.returncode == 2 and message in r.stderr, r.stderr
+
+
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    exe = shutil.which("micrograd")
+    assert exe
+    proc = subprocess.Popen(
+        [exe, "demo", "--steps", "100000", "--no-plot"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the first step has run: the command is inside its loop
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "Traceback" not in err

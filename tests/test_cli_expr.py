@@ -88,6 +88,10 @@ def test_a_long_sum_through_the_command() -> None:
         ("(-8)**0.5", math.nan),  # was: "the result is a complex number"
         ("0**-1", math.inf),
         ("10/4 + x", 4.5),
+        # Constants are floats, as every Value's data is: 10**400 is inf, so the exponent is
+        # inf and (-1) ** inf is 1 (IEEE), not the -1 of Python's exact int arithmetic.
+        ("(-x/2) ** (10**400 + 1)", 1.0),
+        ("10**400 - 10**400", math.nan),
     ],
 )
 def test_constants_follow_the_graphs_arithmetic(text: str, value: float) -> None:

@@ -25,6 +25,8 @@ from ._expr import evaluate
 #: The most values plus edges (input references) a command builds; past that it says so first.
 #: 1,000,000 is about 200 MB of graph and a DOT file of about 20 MB.
 MAX_GRAPH_SIZE = 1_000_000
+#: The demo's data set (`micrograd demo`'s default): --demo draws the first --samples of them.
+DEMO_POINTS = 100
 
 
 def _variable(text: str) -> tuple[str, float]:
@@ -130,6 +132,11 @@ def demo_graph_size(hidden: Sequence[int], samples: int) -> int:
 
 
 def _demo(args: argparse.Namespace) -> tuple[Value, dict[Value, str]]:
+    if args.samples > DEMO_POINTS:  # rather than quietly drawing fewer points than asked for
+        raise ValueError(
+            f"--samples {args.samples}: the demo's data has {DEMO_POINTS} points, so at most "
+            f"--samples {DEMO_POINTS}"
+        )
     size = demo_graph_size(args.hidden, args.samples)
     if size > MAX_GRAPH_SIZE:
         hidden = ",".join(map(str, args.hidden))
@@ -138,7 +145,7 @@ def _demo(args: argparse.Namespace) -> tuple[Value, dict[Value, str]]:
             f"about {size:,} values and edges, more than the {MAX_GRAPH_SIZE:,} this command "
             "builds: use fewer --samples or a smaller --hidden (such as --hidden 2 --samples 1)"
         )
-    X, y = make_moons(seed=args.seed)
+    X, y = make_moons(DEMO_POINTS, seed=args.seed)
     random.seed(args.seed)  # the weights `micrograd demo` starts from
     model = MLP(2, [*args.hidden, 1])
     loss, _ = demo_loss(model, X[: args.samples], y[: args.samples])

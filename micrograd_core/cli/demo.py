@@ -14,8 +14,12 @@ from ..datasets import make_moons
 from ..demo import OPTIMIZERS, StepResult, train
 from ..nn import MLP
 from ._args import hidden_sizes, positive_float, positive_int, unit_float
+from ._source import demo_graph_size
 
 DEFAULT_PNG = "moons.png"
+#: The largest loss graph (values plus edges, per step) the demo trains; sizes past it would
+#: exhaust memory long before the first step. 1,000 points through 64,64 are about 9 million.
+MAX_TRAINING_GRAPH = 100_000_000
 #: Picture formats `--output` accepts (by suffix); .txt is the ASCII picture.
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -105,6 +109,14 @@ def run(args: argparse.Namespace) -> int:
     image = out is not None and out.suffix.lower() in IMAGE_SUFFIXES
     if not problem and image and not _have_matplotlib():
         problem = f"cannot write {out}: {PlotUnavailableError.HINT}"
+    size = demo_graph_size(args.hidden, args.samples)
+    if not problem and size > MAX_TRAINING_GRAPH:
+        problem = (
+            f"--hidden {','.join(map(str, args.hidden))} --samples {args.samples} makes a loss "
+            f"graph of about {size:,} values and edges per step, more than the "
+            f"{MAX_TRAINING_GRAPH:,} (about 1.5 GB) this command trains: use a smaller --hidden "
+            "or fewer --samples"
+        )
     if problem:  # checked before training, so a typo does not waste the run
         print(f"micrograd demo: error: {problem}", file=sys.stderr)
         return 2
