@@ -414,6 +414,6 @@ def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
     assert proc.stdout is not None
     proc.stdout.readline()  # the first step has run: the command is inside its loop
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert "Traceback" not in err
