@@ -50,3 +50,33 @@ def test_fence_parser_sees_blocks_and_skips(tmp_path: Path) -> None:
     doc = tmp_path / "sample.md"
     doc.write_text(sample)
     assert python_blocks(doc) == [(3, "a = 1\n")]
+
+
+def test_the_concepts_page_lists_every_builtin_op() -> None:
+    from micrograd_core import registry
+
+    text = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    start = text.index("The builtin ops (")
+    listed = set(re.findall(r"`(\w+)`", text[start : text.index("are registered", start)]))
+    builtin = {i.name for i in registry.list() if i.distribution == "micrograd-core"}
+    assert builtin and listed == builtin
+
+
+def test_every_error_in_the_api_reference_is_a_micrograd_error() -> None:
+    import importlib
+
+    import micrograd_core
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    section = text[text.index("## Errors") :]
+    end = section.find("\n## ", 1)
+    section = section if end == -1 else section[:end]
+    names = re.findall(r"^::: (\S+)", section, re.M)
+    assert "micrograd_core.OpContractError" in names
+    for dotted in names:
+        module, _, attr = dotted.rpartition(".")
+        cls = getattr(importlib.import_module(module), attr)
+        if cls is micrograd_core.PluginWarning:
+            assert issubclass(cls, UserWarning)
+            continue
+        assert issubclass(cls, micrograd_core.MicrogradError), dotted
