@@ -417,3 +417,16 @@ def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert "Traceback" not in err
+
+
+def test_ops_json_has_the_keys_the_cli_reference_shows() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    start = doc.index("`--json` prints one object:")
+    sample = json.loads(doc[doc.index("```json\n", start) + 8 : doc.index("```", start + 40)])
+    r = micrograd("ops", "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert set(got) == set(sample)
+    assert set(got["ops"][0]) == set(sample["ops"][0])
+    row = next(op for op in got["ops"] if op["name"] == sample["ops"][0]["name"])
+    assert row == sample["ops"][0]
