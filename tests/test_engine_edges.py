@@ -1,5 +1,5 @@
-"""The engine's findings of the outside audit: numbers entering the graph, non-real results,
-failing backwards, grad() against backward(), copies of deep graphs, create_graph's cycles."""
+"""The engine at its edges: numbers entering the graph, non-real results, failing (or
+interrupted) backwards, grad() against backward(), copies of deep graphs, create_graph's cycles."""
 
 from __future__ import annotations
 
