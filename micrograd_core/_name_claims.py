@@ -22,6 +22,7 @@ from ._plugin_loading import (
     Entry,
     Fail,
     Origin,
+    canonical_name,
     defined_at,
     warn_at,
 )
@@ -82,7 +83,10 @@ def _announce_override(keeper: Entry, current: Entry) -> None:
     if current.origin.distribution != OWN_DISTRIBUTION:
         return  # replacing another third party's op shows in the listing, as asked for
     allowed = {s.strip() for s in os.environ.get(ENV_ALLOW_OVERRIDES, "").split(",")}
-    if {keeper.origin.plugin, keeper.origin.distribution} & allowed:
+    dist = keeper.origin.distribution
+    if keeper.origin.plugin in allowed or (
+        dist and canonical_name(dist) in {canonical_name(a) for a in allowed}
+    ):
         return
     msg = (
         f"{keeper.origin} replaces the builtin op {keeper.spec.name!r} "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import traceback
 import warnings
 from collections.abc import Callable, Iterable
@@ -114,12 +115,12 @@ def select_entry_points(
         if dist != OWN_DISTRIBUTION:
             if env_flag(ENV_DISABLE_AUTOLOAD):
                 continue
-            if wanted is not None and ep.name not in wanted and dist not in wanted:
+            if wanted is not None and not _named(ep, wanted):
                 continue
         keep.append(ep)
     if wanted and not env_flag(ENV_DISABLE_AUTOLOAD):
+        unknown = sorted(w for w in wanted if not any(_named(ep, {w}) for ep in installed))
         known = {ep.name for ep in installed} | {dist_name(ep) for ep in installed}
-        unknown = sorted(wanted - known)
         if unknown:
             msg = (
                 f"{ENV_PLUGINS} names {', '.join(unknown)}, which no installed plugin or "
@@ -129,6 +130,17 @@ def select_entry_points(
     # Our own distribution first, then alphabetical: the outcome never depends on sys.path.
     keep.sort(key=lambda ep: (dist_name(ep) != OWN_DISTRIBUTION, dist_name(ep), ep.name))
     return keep
+
+
+def canonical_name(name: str) -> str:
+    # PEP 503: distribution names compare case-insensitively, with runs of -_. as one -
+    # (`micrograd_ops_example` names the distribution micrograd-ops-example).
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _named(ep: metadata.EntryPoint, wanted: set[str]) -> bool:
+    """Whether `wanted` names this entry point or (in any spelling) its distribution."""
+    return ep.name in wanted or canonical_name(dist_name(ep)) in {canonical_name(w) for w in wanted}
 
 
 def origin_of(ep: metadata.EntryPoint) -> Origin:

@@ -197,10 +197,11 @@ def test_override_replaces_and_shows_in_listing_whatever_the_load_order(
     reg = fresh(over)
     with pytest.warns(PluginWarning, match="'fancy'.*replaces the builtin op 'tanh'"):
         reg.ensure_loaded()
-    monkeypatch.setenv("MICROGRAD_ALLOW_OVERRIDES", "aaa-dist")  # said so: silent
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        reg.reload()
+    for spelling in ("aaa-dist", "AAA_Dist"):  # said so (in any PEP 503 spelling): silent
+        monkeypatch.setenv("MICROGRAD_ALLOW_OVERRIDES", spelling)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            reg.reload()
     assert reg.get("tanh").forward(0.0) == 7.0
     row = next(r for r in reg.list() if r.name == "tanh")
     assert row.plugin == "fancy" and row.distribution == "aaa-dist"
@@ -232,6 +233,12 @@ def test_select_plugins_by_name_or_distribution(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("MICROGRAD_PLUGINS", "p1, dist-three")
     reg = fresh(*eps)
     assert {"op_one", "op_three"} <= set(reg.names()) and "op_two" not in reg
+    # A distribution in any spelling pip accepts: micrograd_ops_example is micrograd-ops-example.
+    monkeypatch.setenv("MICROGRAD_PLUGINS", "Dist_Three")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no "names no installed plugin" warning
+        reg.reload()
+    assert "op_three" in reg and not {"op_one", "op_two"} & set(reg.names())
     monkeypatch.setenv("MICROGRAD_PLUGINS", "")
     reg.reload()  # reload honours the environment as it is now
     assert not {"op_one", "op_two", "op_three"} & set(reg.names()) and "add" in reg
