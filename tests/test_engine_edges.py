@@ -236,3 +236,50 @@ def test_ctrl_c_in_a_backward_leaves_every_grad_as_it_was() -> None:
         with pytest.raises(KeyboardInterrupt):
             y.backward()
         assert (a.grad, b.grad) == (0.25, 0.5)
+
+
+@pytest.mark.parametrize("executor", ["python", "numpy"])
+def test_compiled_backward_adds_its_sum_onto_an_earlier_grad(executor: str) -> None:
+    # As documented (architecture, "Order of the sums"): from zeroed gradients compiled mode
+    # is eager's floats; onto an earlier .grad it adds the finished sum in one addition.
+    x = Value(1.0)
+    program = compile(lambda: x * 1e-16 + x * 1e-16, executor=executor)
+    program.forward()
+    program.backward()
+    assert x.grad == 2e-16
+    x.grad = 1.0
+    program.backward()
+    assert x.grad == 1.0 + 2e-16  # eager: (1.0 + 1e-16) + 1e-16 == 1.0
+    x.grad = 1.0
+    (x * 1e-16 + x * 1e-16).backward()
+    assert x.grad == 1.0
+
+
+@pytest.mark.parametrize(
+    "returned", [np.array(2.0), np.float32(2.0), 2, 1j, "1", np.array([1.0, 2.0])], ids=repr
+)
+def test_grad_and_backward_accept_and_refuse_the_same_gradients(returned: Any) -> None:
+    class Returns(Op):
+        name = "returns_a"
+        arity = 1
+
+        def forward(self, x: float) -> float:
+            return x
+
+        def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+            return (returned,)
+
+    def outcome(run: Any) -> Any:
+        try:
+            got = run()
+        except OpContractError as exc:
+            return str(exc).split(": ")[1][:25]
+        assert type(got) is float
+        return got
+
+    with registry.temporary(Returns):
+        x = Value(1.0)
+        y = x.returns_a() * 1.0
+        by_grad = outcome(lambda: grad(y, [x])[0])
+        by_backward = outcome(lambda: (y.backward(), x.grad)[1])
+        assert by_grad == by_backward
