@@ -94,8 +94,8 @@ class ClampHalfOpen(Clamp):
 
 
 class WrongSin(Op):
-    """sin whose backward is 1% off: 1.01 * cos(x) (a correct sin was flagged at large |x|, so
-    the fix must not hide a bug at moderate ones)."""
+    """sin whose backward is 1% off, 1.01 * cos(x) (a correct sin was flagged at large
+    magnitudes: the fix must not hide a bug at moderate ones)."""
 
     name = "pb_sin"
     arity = 1

@@ -5,7 +5,8 @@ functions, but far too coarse for one that curves on a scale independent of |x|:
 `logsumexp` at x = 1e7 gets a step of 10, and `sin` at x = 5e7 a step of 50, eight periods. The
 difference quotient over such a step is not the derivative, and it can look converged when it is
 not: sin's quotients over 50 and 25 are both about `cos(x) * sin(h) / h`, near 0, and agree with
-each other to within the absolute tolerance. So a comparison that fails, or whose estimate is not
+each other to within the absolute tolerance (and at 1e15 every step with little enough round-off
+spans thousands of periods). So a comparison that fails, or whose estimate is not
 sharp, is estimated again at steps 4, 16, 64, ... times smaller, *down to the smallest step that
 float precision allows*, and the verdict follows the estimates that can be trusted. With `tol`
 the tolerance at the estimate's own size, `atol + rtol * |numeric|`:
@@ -20,12 +21,13 @@ the tolerance at the estimate's own size, `atol + rtol * |numeric|`:
   larger step;
 - a sharp estimate that agrees with the analytic derivative clears a failure: the first
   estimate had not converged;
-- a sharp estimate that disagrees with the analytic derivative is a *candidate* mismatch. Every
-  later quiet estimate must agree with it, to its tolerance plus the later one's round-off: an
-  estimate at a smaller step that moved away from it shows that it was not converged after all
-  (the step was still larger than the function's own scale), and the candidate is dropped. A
-  mismatch is *confirmed* when its candidate survives to the end of the search and at least one
-  later quiet estimate agreed with it (so two chance agreements near the end do not suffice);
+- a sharp estimate that disagrees with the analytic derivative is a *candidate* mismatch, if
+  its step is small compared to the function's own scale: `steady(h)`, which `_scale.resolves`
+  answers from the analytic derivative inside the step (sin's quotients over 50 and 25 are
+  sharp, yet cos varies over those steps as much as it can). Every later quiet estimate must
+  agree with the candidate, to its tolerance plus the later one's round-off: one at a smaller
+  step that moved away from it shows that it had not converged after all, and the candidate is
+  dropped. A mismatch is *confirmed* when its candidate survives to the end of the search;
 - the search ends when round-off alone exceeds the tolerance, when forward gives the same float
   on both sides of a step where it did not at the first one (the step fell below the spacing of
   forward's intermediate values), or after `MAX_REFINEMENTS`.
@@ -93,8 +95,8 @@ def settle(
 ) -> Settled:
     """Confirm or clear a comparison made from `first_estimate` (see the module docstring).
     `estimate_at(h)` is the finite-difference estimate at step h (None where it cannot be taken);
-    `scale` multiplies estimates (the upstream gradient); `steady(h)` says whether the analytic
-    derivative stays within half the tolerance over [x - h, x + h] (None: assume it does)."""
+    `scale` multiplies estimates (the upstream gradient); `steady(h)` says whether step h is
+    small compared to the function's own scale (`_scale.resolves`; None: assume it is)."""
     resolved = steady or (lambda h: True)
     step = _step(first, first_estimate, tol, scale)
     if first.ok and step.quiet and step.settled:

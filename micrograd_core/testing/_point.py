@@ -26,12 +26,10 @@ from ._numeric import (
 )
 from ._report import Failure
 from ._resolve import Target
+from ._scale import resolves
 from ._strategies import OpExample
 
 Fn = Callable[[list[float]], float]
-#: Where `_steady` looks inside a step, as fractions of it: x +- h/2, and two that share no
-#: period with it (1/golden ratio and its square).
-_INSIDE = (0.5, -0.5, 0.6180339887498949, -0.3819660112501051)
 
 
 class Found(Exception):
@@ -218,34 +216,9 @@ class _Point:
         """Confirm or clear a comparison at smaller steps (see `_confirm`). `derivative(v)` is
         the analytic derivative that `c` checks, at another input v (for upstream 1)."""
         estimate_at = partial(central_difference, f, self.xs, i, terms=terms)
-        steady = partial(self._steady, derivative, i, abs(scale), c.analytic)
+        half = self.tol.allowed(c.analytic, c.analytic) / 2
+        steady = partial(resolves, derivative, self.xs, i, abs(scale), half)
         return settle(c, est, estimate_at, self.tol, scale, steady)
-
-    def _steady(self, derivative: Fn, i: int, scale: float, analytic: float, h: float) -> bool:
-        """Is the step small compared to the function's own scale, judged by the analytic
-        derivative a? For a correct op the central difference is the mean of a over
-        [x - h, x + h]: within the tolerance of a(x) when a is nearly quadratic there with a
-        small even part. So the quadratic through a(x) and a(x +- h) must predict a inside
-        (at x +- h/2, where the estimate also looks, and at irrational fractions of h, which a
-        step near a multiple of a period cannot alias too) to half the tolerance, and so must
-        its even part. Where it does not (sin at 1e15, sampled 1e9 apart, gives unrelated
-        numbers), a difference quotient that disagrees with a(x) proves nothing."""
-        half = self.tol.allowed(analytic, analytic) / 2
-
-        def at(t: float) -> float:
-            v = list(self.xs)
-            v[i] = self.xs[i] + t
-            return derivative(v)
-
-        try:
-            a0, p1, m1 = at(0.0), at(h), at(-h)
-            odd, even = (p1 - m1) / 2, (p1 + m1) / 2 - a0
-            worst = abs(even)
-            for r in _INSIDE:
-                worst = max(worst, abs(at(r * h) - (a0 + odd * r + even * r * r)))
-        except Exception:  # backward fails next to x: nothing is known about its scale
-            return False
-        return scale * worst <= half  # False for NaN
 
     def _gradient(self, i: int, v: list[float]) -> float:
         """backward's gradient for input i at v, for upstream 1 (floats)."""
