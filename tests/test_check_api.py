@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_core import REALS, Interval, Op, registry
@@ -87,6 +87,8 @@ def test_op_inputs_cover_params_and_arities() -> None:
         if ex.params["exponent"] in (-1, 0.5):
             assert ex.inputs[0] > 0  # the domain depends on the params
 
+    # 60 examples (the ci profile) drew no 2 inputs at all: sampled_from is not uniform early on
+    @settings(max_examples=200)
     @given(op_inputs("sum"))
     def sums(ex: OpExample) -> None:
         seen_arities.add(len(ex.inputs))

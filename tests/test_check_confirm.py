@@ -95,12 +95,17 @@ class Atan2NoSingular(Atan2):
 def test_a_singular_point_in_several_inputs() -> None:
     with registry.temporary(Atan2, Atan2NoSingular):
         assert registry.spec("u_atan2").singular_of(2) == ((0.0, 0.0),)
-        assert check_op("u_atan2", max_examples=300).ok
-        assert check_point("u_atan2", [1e-7, 0.0]).ok
-        # without it, the checker lands next to the origin, where nothing settles
-        plain = check_op("u_atan2_plain", max_examples=300, raise_on_failure=False)
-    assert plain.failure is not None and max(map(abs, plain.failure.inputs)) < 1e-3
-    assert "`singular`" in plain.failure.hint
+        declared = check_op("u_atan2", max_examples=300)
+        assert check_point("u_atan2", [1e-7, 0.0]).ok  # next to the singular point
+        # Without it there is no false alarm either (at (1e-7, 0) smaller steps settle on the
+        # right derivative), but inputs right next to the origin get steps far larger than their
+        # distance to it, and some never settle within float precision: inconclusive there,
+        # where the declared op's steps shrink with the distance and every input is decided.
+        assert check_point("u_atan2_plain", [1e-7, 0.0]).ok
+        plain = check_op("u_atan2_plain", max_examples=300)
+    assert declared.inconclusive == 0
+    assert plain.inconclusive > 0
+    assert "inconclusive within float precision" in plain.report()
 
 
 def _op(**attrs: Any) -> type[Op]:

@@ -20,7 +20,12 @@ from user_ops import USER_OPS, Atan2, LogSumExp
 from micrograd_core import Op, registry
 from micrograd_core.testing import check_op, check_point
 
-SHIPPED = ["add", "dot", "exp", "log", "mul", "pow", "pow_var", "relu", "sigmoid", "sum", "tanh"]
+# the builtins and the example plugin's ops; softplus and swish write backward with
+# micrograd_core.math, so their second order fails if it detaches (issue 14, item 2)
+SHIPPED = [
+    "add", "cos", "dot", "exp", "expm1", "log", "log1p", "mul", "pow", "pow_var", "relu",
+    "sigmoid", "sin", "softplus", "sqrt", "sum", "swish", "tanh",
+]  # fmt: skip
 EXAMPLES = max(250, settings.default.max_examples)
 
 

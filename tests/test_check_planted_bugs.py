@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from user_ops import Clamp, LogSumExp
 
 from micrograd_core import Interval, Op, registry
+from micrograd_core import math as mm
 from micrograd_core.testing import CheckResult, check_op, check_point
 
 
@@ -92,6 +93,20 @@ class ClampHalfOpen(Clamp):
         return (grad * (1.0 if lo < x < hi + 0.5 else 0.0),)
 
 
+class WrongSin(Op):
+    """sin whose backward is 1% off, 1.01 * cos(x) (a correct sin was flagged at large
+    magnitudes: the fix must not hide a bug at moderate ones)."""
+
+    name = "pb_sin"
+    arity = 1
+
+    def forward(self, x: float) -> float:
+        return math.sin(x)
+
+    def backward(self, grad: Any, out: Any, x: Any) -> tuple[Any]:
+        return (grad * 1.01 * mm.cos(x),)
+
+
 class DetachesViaFloat(Op):
     """sigmoid whose backward turns `out` into a float: right on floats, detached on Values."""
 
@@ -115,6 +130,7 @@ CASES: list[tuple[type[Op], dict[str, Any], set[str], bool]] = [
     (WrongFromSix, {}, {"gradient mismatch"}, False),
     (WrongPastKink, {}, {"gradient mismatch"}, False),
     (ClampHalfOpen, {}, {"gradient mismatch"}, False),
+    (WrongSin, {}, {"gradient mismatch"}, False),
     # "backward raised" once float() on a Value raises under create_graph=True (issue 14, item 2)
     (DetachesViaFloat, {}, {"second-order mismatch", "backward raised"}, True),
 ]
@@ -157,11 +173,13 @@ def test_a_1_percent_error_at_large_magnitudes_is_caught() -> None:
             assert bad is not None and bad.kind == "gradient mismatch"
 
 
-@pytest.mark.parametrize("seed", [9, 10, 18, 19, 31, 32])
+@pytest.mark.parametrize("seed", [9, 10, 18, 19, 25, 27, 31, 32, 34])
 def test_a_bug_just_past_a_kink_is_found(seed: int) -> None:
-    # draws near a kink stay within 10 times its size: these seeds missed the clamp's
-    # (hi, hi + 0.5) at 100 examples when they spread out to 1e6 (8 of 40 seeds did)
-    failure = run(ClampHalfOpen, {"seed": seed, "max_examples": 100}).failure
+    # draws near a kink stay within 10 times its size: 9, 10, 18, 19, 31 and 32 missed the
+    # clamp's (hi, hi + 0.5) at 100 examples when they spread out to 1e6 (8 of 40 seeds did).
+    # With hypothesis 6.170.17, 4 of seeds 0-39 (25, 27, 31, 34) still miss it at 100 examples
+    # (3 param examples share them); at 200 every seed here finds it.
+    failure = run(ClampHalfOpen, {"seed": seed, "max_examples": 200}).failure
     assert failure is not None and failure.kind == "gradient mismatch"
 
 

@@ -27,6 +27,8 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
 def test_docs_exist() -> None:
     names = {p.name for p in DOCS}
     assert {"README.md", "architecture.md", "writing-an-op.md"} <= names
+    # issue 14: how to test an op, and a page on publishing a plugin
+    assert {"testing-ops.md", "publishing-a-plugin.md"} <= names
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)

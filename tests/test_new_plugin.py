@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from micrograd_core import PROTOCOL
 from micrograd_core.cli import main
 from micrograd_core.cli.new_plugin import ScaffoldError, new_plugin
 
@@ -47,6 +48,9 @@ def test_writes_a_complete_package(tmp_path: Path) -> None:
     ops = (root / "micrograd_ops_acme" / "ops.py").read_text()
     assert 'name = "floor_log"' in ops and "class FloorLog(Op)" in ops
     assert "domain = " in ops and "def kinks(self, floor" in ops
+    # the package states the op protocol it is written for (issue 14, item 4)
+    init = (root / "micrograd_ops_acme" / "__init__.py").read_text()
+    assert f"micrograd_protocol = {PROTOCOL}\n" in init
     for path in root.rglob("*.py"):
         py_compile.compile(str(path), doraise=True)
     workflow = (root / ".github" / "workflows" / "test.yml").read_text()

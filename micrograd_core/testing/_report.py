@@ -75,6 +75,8 @@ class CheckResult:
     version: str | None = None
     examples: int = 0  # inputs evaluated (shrinking included)
     skipped: int = 0  # inputs where forward overflowed, so there was nothing to compare
+    # derivatives float precision does not determine at their input (sin at 1e15): not compared
+    inconclusive: int = 0
     max_abs_error: float = 0.0
     # over comparisons whose error exceeded atol and whose estimate is sharp (noise < 0.1%)
     max_rel_error: float = 0.0
@@ -128,6 +130,12 @@ class CheckResult:
             }
         return d
 
+    def _inconclusive(self) -> str:
+        n = self.inconclusive
+        if not n:
+            return ""
+        return f", {n} derivative{'s' * (n != 1)} inconclusive within float precision"
+
     def report(self) -> str:
         """A multi-line, human-readable account; for a failure, everything needed to act."""
         where = f"plugin {self.plugin!r}"
@@ -136,7 +144,8 @@ class CheckResult:
         if self.failure is None:
             return (
                 f"op {self.op!r} ({where}): ok, {self.examples} examples "
-                f"({self.skipped} skipped), max rel error {self.max_rel_error:.3g}, "
+                f"({self.skipped} skipped{self._inconclusive()}), max rel error "
+                f"{self.max_rel_error:.3g}, "
                 f"max {self.max_used:.0%} of the allowed error; checked {', '.join(self.checks)}"
             )
         f = self.failure

@@ -182,6 +182,7 @@ def check_point(
         result.failure = exc.failure
     else:
         result.skipped = int(outcome.skipped)
+        result.inconclusive = outcome.inconclusive
         result.record(list(outcome.comparisons), tol.atol)
     if result.ok and result.skipped:
         result.failure = Failure("no usable examples", f"forward overflowed at {list(inputs)!r}")

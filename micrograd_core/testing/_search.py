@@ -105,6 +105,7 @@ def _run(
     def body(ex: OpExample) -> None:
         result.examples += 1
         outcome = check_at(target, ex, tol, check2)
+        result.inconclusive += outcome.inconclusive
         if outcome.skipped:
             result.skipped += 1
         else:
