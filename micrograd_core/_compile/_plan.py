@@ -67,17 +67,31 @@ class Plan:
         parents: dict[Value, tuple[Value, ...]] = {}
         depth = level.__getitem__
         for v in order:
-            if v._op is None:
+            op = v._op
+            if op is None:
                 continue
-            prev = parents[v] = v._prev
-            lv = level[v] = 1 + max(map(depth, prev))
-            params = v._param or {}
+            # the parents read off the slots (the `_prev` property is a call per node)
+            a = v._a
+            if a is None:
+                prev = v._many
+                lv = 1 + max(map(depth, prev))
+            elif v._b is None:
+                prev = (a,)
+                lv = 1 + level[a]
+            else:
+                prev = (a, v._b)
+                lv = 1 + max(level[a], level[v._b])
+            parents[v] = prev
+            level[v] = lv
+            params = v._param
             pkey = _params_key(params) if params else ()
-            key = (id(v._op), len(prev), pkey)
-            groups = by_level.setdefault(lv, {})
+            key = (id(op), len(prev), pkey)
+            groups = by_level.get(lv)
+            if groups is None:
+                groups = by_level[lv] = {}
             group = groups.get(key)
             if group is None:
-                group = groups[key] = Group(v._op, params, len(prev), pkey)
+                group = groups[key] = Group(op, params or {}, len(prev), pkey)
             group.nodes.append(v)
         self.groups = [g for lv in sorted(by_level) for g in by_level[lv].values()]
         n = len(slot)
