@@ -17,6 +17,7 @@ sums most contributions without storing them (`_grad_layout`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 from .._value import Value
@@ -121,36 +122,36 @@ class Plan:
         `topo` is `topological_order(root)`; eager visits it backwards, each node's inputs
         left to right, which is the order edges are appended here."""
         n_edges = 2
-        first: dict[Value, int] = {}  # a node's edge for input 0; input j's is + j * step
-        step: dict[Value, int] = {}
-        lowered: dict[Value, Any] = {}  # node of a lowered group -> the group's form
+        # node -> its group's Lowered form, or (edge of input 0, step to input j's, parents):
+        # one lookup per node in the loop below, and the table built in C
+        wiring: dict[Value, Any] = {}
         for k, g in enumerate(self.groups):
             g.edge_base = n = n_edges
             form = self.lowered.get(k)
             if form is not None:
                 form.edge_base = n
                 n_edges += form.edges()
-                lowered.update(dict.fromkeys(g.nodes, form))
+                wiring.update(dict.fromkeys(g.nodes, form))
                 continue
-            n_edges += g.n_inputs * len(g.nodes)
             width = len(g.nodes)
-            for i, v in enumerate(g.nodes):
-                first[v] = n + i
-                step[v] = width
+            n_edges += g.n_inputs * width
+            rows = zip(range(n, n + width), repeat(width), map(parents.__getitem__, g.nodes))
+            wiring.update(zip(g.nodes, rows))
         self.n_edges = n_edges
         edges: dict[Value, list[int]] = {v: [] for v in topo}
         wired: set[int] = set()
+        get = wiring.get
         for v in reversed(topo):
-            if v._op is None:
+            w = get(v)
+            if w is None:
+                continue  # a leaf
+            if type(w) is not tuple:
+                if id(w) not in wired:  # at the lowered group's last node in eager's order
+                    wired.add(id(w))
+                    _wire_lowered(w, edges)
                 continue
-            form = lowered.get(v)
-            if form is not None:
-                if id(form) not in wired:  # at the group's last node in eager's order
-                    wired.add(id(form))
-                    _wire_lowered(form, edges)
-                continue
-            e, width = first[v], step[v]
-            for p in parents[v]:
+            e, width, prev = w
+            for p in prev:
                 edges[p].append(e)
                 e += width
         for contribs in edges.values():
