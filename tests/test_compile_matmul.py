@@ -256,6 +256,21 @@ def test_the_fast_order_is_the_engines(seed: int) -> None:
     assert topological_order(leaf) == engine_order(leaf) == [leaf]
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_wide_nodes_are_ordered_as_the_engine_always_did(seed: int) -> None:
+    """Nodes with 48 parents or more take the filtered path: leaves and op nodes repeated,
+    seen and unseen, in any mix, give the plain DFS's order."""
+    rng = random.Random(seed)
+    leaves = [Value(rng.uniform(-1, 1)) for _ in range(30)]
+    nodes: list[Value] = list(leaves)
+    for _ in range(12):
+        width = rng.randrange(48, 140)
+        row = [rng.choice(nodes) for _ in range(width)]
+        nodes.append(apply("sum", *row) * rng.choice(nodes))
+    root = apply("sum", *nodes[-6:], *rng.sample(leaves, 5))
+    assert topological_order(root) == engine_order(root)
+
+
 def test_the_compiled_order_is_the_engines_one_implementation() -> None:
     from micrograd_core._compile import _order
 
