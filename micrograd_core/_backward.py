@@ -35,11 +35,9 @@ def differentiating() -> Any:
 
 
 def topological_order(root: Any, seen: set[Any] | None = None) -> list[Any]:
-    """Every node `root` depends on, each after all of its parents (leaves included).
-
-    `seen`: nodes already ordered (another output's), left out, and grown by this order's; so
-    the orders of several outputs, concatenated, are one topological order of them all, and
-    each node is visited once (compiled mode orders a loss and its scores that way)."""
+    """Every node `root` depends on, each after all of its parents (leaves included). `seen`:
+    nodes already ordered (another output's), left out and grown, so that several outputs'
+    orders, concatenated, are one topological order of them all (compile uses that)."""
     order: list[Any] = []
     _order(root, order, order, seen)
     return order
@@ -53,13 +51,9 @@ def _order(root: Any, ops: list[Any], leaves: list[Any], seen: set[Any] | None =
     are emitted as soon as they are seen. Parents are pushed last to first, so the first is
     done first, and the order is the same on every run.
 
-    A node with a tuple of parents (a layer's `dot`: a hundred or more, nearly all seen
-    already, the weights and, after the first sample, the previous layer's outputs) has its
-    seen parents filtered out by `itertools.filterfalse` over the set's own `__contains__`, with
-    no Python frame per parent: testing them one by one was a third of the compile time of a
-    1,000-sample MLP. Only the unseen few reach the loop below. Below 48 parents (the demo's
-    dots have 5 and 33) the plain loop is as fast, so eager's step is what it was.
-    """
+    A node of 48 parents or more (a wide layer's `dot`, its parents nearly all seen already)
+    has the seen ones filtered out in C (`filterfalse` over the set's `__contains__`): one by
+    one they were a third of a 1,000-sample MLP's compile. Fewer: the loop is as fast."""
     seen = set() if seen is None else seen
     if root in seen:
         return
@@ -83,9 +77,8 @@ def _order(root: Any, ops: list[Any], leaves: list[Any], seen: set[Any] | None =
         a = node._a
         if a is None:
             many = node._many
-            fresh: Any = (
-                reversed(many) if len(many) < 48 else list(filterfalse(contains, reversed(many)))
-            )
+            wide = len(many) >= 48
+            fresh: Any = list(filterfalse(contains, reversed(many))) if wide else reversed(many)
         else:
             fresh = (a,) if node._b is None else (node._b, a)
         for p in fresh:
