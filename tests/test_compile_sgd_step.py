@@ -151,3 +151,12 @@ def test_a_failed_guard_changes_no_value(executor: str) -> None:
     with pytest.raises(GuardFailedError):
         program.sgd_step([x], 0.25)
     assert (x.data, x.grad) == (-1.0, 2.0)
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_no_params_is_forward_and_backward(executor: str) -> None:
+    """With no parameters the step updates nothing and backward's gradients accumulate."""
+    (pa, _, all_a), (pb, _, all_b) = _twins(_mixed, executor)
+    for _ in range(2):
+        assert _loop(pa, [], 0.5) == pb.sgd_step([], 0.5)
+        assert _state(all_a) == _state(all_b)
