@@ -58,8 +58,9 @@ class StepPlan:
         self.outside = [p for p in params if id(p) not in where]
         taken = set(pos)
         self.others = [i for i in range(len(inputs)) if i not in taken]
-        # the inputs' slots in V and the gradient array: a slice when params are the inputs
-        # in their order (the common case), else an index array
+        # the params' slots in V and in the gradient array: a slice when they are the inputs
+        # in the program's order (`program.inputs`), else an index array (a model's
+        # `parameters()` are in another order: a gather of a few microseconds)
         whole = pos == list(range(len(inputs)))
         self.index: Any = slice(0, len(inputs)) if whole else _as_index(pos)
 
