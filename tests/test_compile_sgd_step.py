@@ -138,6 +138,9 @@ def test_bad_params_are_refused(executor: str) -> None:
         program.sgd_step([x, x], 0.1)
     with pytest.raises(TypeError, match="float"):
         program.sgd_step([x, 1.0], 0.1)  # type: ignore[list-item]
+    for lr in ("0.1", None, True):
+        with pytest.raises(TypeError, match="lr must be a number"):
+            program.sgd_step([x], lr)  # type: ignore[arg-type]
     assert (x.data, x.grad) == (1.0, 0.0)
 
 

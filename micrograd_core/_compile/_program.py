@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Sequence
+from numbers import Real
 from operator import attrgetter
 from typing import Any
 
@@ -150,6 +151,8 @@ class Program:
         every Value's `.data` and `.grad` included, but with the numpy executor the zeroing,
         the gradients and the update are done on the program's arrays and each parameter is
         written once (`_sgd`): cheaper when there are many parameters. `lr` is a number."""
+        if isinstance(lr, bool) or not isinstance(lr, Real):
+            raise TypeError(f"sgd_step: lr must be a number, got {type(lr).__name__} {lr!r}")
         lr = float(lr)
         params = params if isinstance(params, list) else list(params)
         step = self._step
