@@ -13,26 +13,15 @@ Value is left exactly as the loop leaves it (`StepPlan.step` says how), so code 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .._value import Value
 
 try:  # `step` runs only with the numpy executor; the module imports without numpy too
     import numpy
-
-    _quiet: Callable[[Any], Any] = numpy.errstate(all="ignore")  # lr * g may overflow to inf
-
-    def _as_index(pos: list[int]) -> Any:
-        return numpy.asarray(pos, dtype=numpy.intp)
-
 except ImportError:  # pragma: no cover - the numpy executor cannot be built then
-
-    def _quiet(fn: Any) -> Any:
-        return fn
-
-    def _as_index(pos: list[int]) -> Any:
-        return pos
+    numpy = None
 
 
 class StepPlan:
@@ -62,9 +51,10 @@ class StepPlan:
         # in the program's order (`program.inputs`), else an index array (a model's
         # `parameters()` are in another order: a gather of a few microseconds)
         whole = pos == list(range(len(inputs)))
-        self.index: Any = slice(0, len(inputs)) if whole else _as_index(pos)
+        self.index: Any = slice(0, len(inputs))
+        if not whole:
+            self.index = pos if numpy is None else numpy.asarray(pos, dtype=numpy.intp)
 
-    @_quiet
     def step(self, V: Any, grads: Any, lr: float) -> None:
         """The loop's effect, given the data the forward read (`V[:n]`) and the program's
         gradients `grads` (each summed from 0.0, so never -0.0):
@@ -75,8 +65,9 @@ class StepPlan:
 
         A parameter's gradient is 0.0 + g, its data `d - lr * (0.0 + g)`: the same IEEE
         operations in numpy as on Python floats, element by element."""
-        g = grads[self.index] + 0.0
-        d = V[self.index] - lr * g
+        with numpy.errstate(all="ignore"):  # lr * g may overflow to inf, as floats do
+            g = grads[self.index] + 0.0
+            d = V[self.index] - lr * g
         for p, dp, gp in zip(self.targets, d.tolist(), g.tolist()):
             p.data = dp
             p.grad = gp
