@@ -18,6 +18,8 @@ from typing import Any
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 TORCH = "PyTorch CPU (float64, 1 thread)"
+#: compiled numpy trained with `Program.sgd_step` (one call a step) instead of micrograd's loop
+STEP = "micrograd-core compiled (numpy), sgd_step"
 
 
 class Engine:

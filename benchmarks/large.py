@@ -14,7 +14,7 @@ import statistics
 import sys
 from typing import Any
 
-from .engines import TORCH, Engine, per_round, ratio, split
+from .engines import STEP, TORCH, Engine, per_round, ratio, split
 
 SAMPLES, HIDDEN = 1000, "64,64"
 
@@ -27,6 +27,7 @@ def main(quick: bool = False) -> None:
     configs = [
         ("micrograd-core eager", "eager", rounds),
         ("micrograd-core compiled (numpy)", "compiled-numpy", steps),
+        (STEP, "compiled-numpy-step", steps),
         (TORCH, "torch", steps),
     ]
     engines = []

@@ -37,7 +37,11 @@ from collections.abc import Callable
 from operator import mul
 from typing import Any
 
-from .engines import TORCH, Engine, per_round, ratio, split
+from .engines import STEP, TORCH, Engine, per_round, ratio, split
+
+#: Not an engine: the loop's `zero_grad` and update over the demo's 337 parameters and nothing
+#: else, the least any step written as micrograd's loop costs (printed below the table).
+LOOP = "micrograd's loop alone (zero_grad + update)"
 
 # The final loss issue 4 quotes for micrograd 0.1.0 after 100 steps. It came from other data:
 # with this data micrograd itself ends elsewhere (docs/performance.md), so losses are compared
@@ -141,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         ("micrograd-core eager", "eager", "out", steps),
         ("micrograd-core compiled (python)", "compiled", "default", steps),
         ("micrograd-core compiled (numpy)", "compiled-numpy", "default", steps),
+        (STEP, "compiled-numpy-step", "default", steps),
         (TORCH, "torch", "default", steps),
+        (LOOP, "params-loop", "default", steps),
     ]
     # Every engine runs in its own process, started (and, compiled, compiled) one at a time;
     # then they take turns, a round at a time, so that every engine's steps sample the same
@@ -184,6 +190,8 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
     print(head)
     print("|" + "---|" * 9)
     final: dict[str, float] = {}
+    loop = next((r for label, _, r in results if label == LOOP), None)
+    results = [row for row in results if row[0] != LOOP]
     for label, gc_mode, r in results:
         if "times" not in r:
             print(f"| {label} | {gc_mode} | {r.get('missing', 'not run')} |||||||")
@@ -209,7 +217,7 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
     compile_s = [
         f"{r['compile_seconds']:.2f} s ({label.split('(')[1][:-1]})"
         for label, _, r in results
-        if r.get("compile_seconds")
+        if r.get("compile_seconds") and label.endswith(")")  # (sgd_step: the numpy program's)
     ]
     if compile_s:
         print(f"\ntrace + compile of the demo graph (wall time): {', '.join(compile_s)}")
@@ -240,3 +248,10 @@ def _table(results: list[tuple[str, str, dict[str, Any]]], steps: int, floor: _F
         print(f"PyTorch: skipped ({missing or 'not run'})\n")
     if mg_default:
         print(floor.report(mg_default))
+    if loop is not None and "times" in loop:
+        print(
+            f"{LOOP} over the 337 parameters, which every micrograd-core and micrograd step "
+            f"above includes (not the sgd_step row's): {statistics.median(loop['times']) * 1e3:.3f}"
+            f" ms, so such a step is at most {ratio(mg_default, per_round(loop))} micrograd "
+            "(default GC)\n"
+        )

@@ -3,7 +3,10 @@
 `python -m benchmarks.workload ENGINE GC STEPS [SAMPLES HIDDEN]`, driven by `benchmarks.run`
 through a pipe (see `serve`; not meant to be run by hand: it waits for its orders on stdin), with
 ENGINE one of `micrograd`, `eager`, `compiled`, `compiled-numpy`, `torch` (PyTorch on CPU,
-float64, one thread, the whole batch as tensors: the `bench` extra's optional peer), SAMPLES
+float64, one thread, the whole batch as tensors: the `bench` extra's optional peer),
+`compiled-numpy-step` (compiled numpy trained with `Program.sgd_step`, the one-call step, in
+place of micrograd's loop) or `params-loop` (only the loop's `zero_grad` and update over the
+parameters, no graph: the least a step written as micrograd's loop costs), SAMPLES
 the number of moons (100) and HIDDEN the hidden layer sizes (`16,16`), and GC `default` (the
 cyclic collector runs whenever it wants, inside the timed step) or `out` (collector disabled
 during the step, `gc.collect()` after it, timed separately). Each step is: build the loss (or
@@ -72,7 +75,9 @@ def _core_setup(
         return (lambda: demo_loss(model, X, y)[0]), [model], lambda r: len(topological_order(r))
     from micrograd_core import compile as compile_fn
 
-    executor = "numpy" if engine == "compiled-numpy" else "python"
+    if engine == "params-loop":  # the loop's bookkeeping alone: no graph at all
+        return (lambda: None), [model], lambda r: 0
+    executor = "numpy" if engine.startswith("compiled-numpy") else "python"
     t0 = time.perf_counter()
     program = compile_fn(lambda: demo_loss(model, X, y)[0], executor=executor)
     _core_setup.compile_seconds = time.perf_counter() - t0  # type: ignore[attr-defined]
@@ -123,7 +128,18 @@ class Run:
             if out:
                 gc.enable()
             return
-        if self.compiled:
+        rate = 1.0 - 0.9 * k / self.total
+        if self.engine == "compiled-numpy-step":  # the one-call step (Program.sgd_step)
+            value = self.loss_fn.sgd_step(model.parameters(), rate)
+            self.times.append(time.process_time() - t0)
+            self.losses.append(value)
+            if out:
+                gc.enable()
+            return
+        if self.engine == "params-loop":
+            value = 0.0
+            model.zero_grad()
+        elif self.compiled:
             value = self.loss_fn.forward()
             model.zero_grad()
             self.loss_fn.backward()
@@ -132,16 +148,14 @@ class Run:
             model.zero_grad()
             total.backward()
             value = total.data
-        rate = 1.0 - 0.9 * k / self.total
         for p in model.parameters():
             p.data -= rate * p.grad
         self.times.append(time.process_time() - t0)
         self.losses.append(value)
-        if k == 0:
+        if k == 0 and self.engine != "params-loop":
             self.nodes = self.count(None if self.compiled else total)
         if out:
-            if not self.compiled:
-                del total
+            total = None  # (eager) the step's graph is garbage from here
             t1 = time.process_time()
             gc.collect()
             self.collects.append(time.process_time() - t1)
@@ -155,6 +169,8 @@ class Run:
         tracemalloc.start()
         if self.tensors or self.samples != 100:
             keep = None  # measured on the demo only (tracing a large graph again takes long)
+        elif self.engine == "params-loop":
+            keep = None
         elif self.compiled:
             from micrograd_core import compile as compile_fn
             from micrograd_core.demo import demo_loss

@@ -31,6 +31,12 @@ def test_quick_benchmark_prints_every_engine_with_one_final_loss() -> None:
     assert len(exact) == 1 and re.fullmatch(r"0\.\d+", loss := exact.pop())  # one loss
     numpy = float(rows[("micrograd-core compiled (numpy)", "default")][8])
     assert abs(numpy - float(loss)) <= 1e-9 * float(loss)  # matrix products: another order
+    # Program.sgd_step: its own labelled row, beside (not instead of) micrograd's loop; the
+    # same training, so the same final loss as the numpy executor's loop, to the last bit
+    step = rows[("micrograd-core compiled (numpy), sgd_step", "default")]
+    assert float(step[2]) > 0 and float(step[8]) == numpy
+    # what micrograd's loop costs by itself (zero_grad + update), printed below the table
+    assert re.search(r"micrograd's loop alone \(zero_grad \+ update\) .* [\d.]+ ms", out.stdout)
     if ("micrograd 0.1.0", "default") in rows:  # the `bench` extra is installed
         assert "MISMATCH" not in out.stdout
         assert re.search(r"\| [\d.]+x \(\d+-\d+\) \|", out.stdout)  # ratios with their range
@@ -40,6 +46,8 @@ def test_quick_benchmark_prints_every_engine_with_one_final_loss() -> None:
     numpy_row = next(line for line in large.splitlines() if "compiled (numpy)" in line)
     cells = [c.strip() for c in numpy_row.strip("|").split("|")]
     assert re.fullmatch(r"[\d.]+ s", cells[1]) and float(cells[2]) > 0 and "MiB" in cells[4]
+    step_row = next(line for line in large.splitlines() if "sgd_step" in line)
+    assert float(step_row.strip("|").split("|")[2]) > 0
     torch_row = next(line for line in large.splitlines() if line.startswith("| PyTorch"))
     # PyTorch is an optional peer: timed when installed, else skipped with a note saying how
     assert ("pip install torch" in torch_row) != bool(re.search(r"\| [\d.]+ \| 1\.0x", torch_row))

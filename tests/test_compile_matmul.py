@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from micrograd_core import Op, StaleProgramError, Value, apply, compile, registry
-from micrograd_core._backward import topological_order as engine_order
-from micrograd_core._compile._order import topological_order
+from micrograd_core._backward import topological_order
 from micrograd_core.datasets import make_moons
 from micrograd_core.demo import demo_loss
 from micrograd_core.nn import MLP
@@ -220,12 +219,62 @@ def _random_graph(rng: random.Random) -> Value:
     return apply("sum", *nodes[4:])
 
 
+def engine_order(root: Value) -> list[Value]:
+    """The order eager mode has always used, written plainly (a parent at a time): the DFS in
+    `_backward`, which filters a wide node's seen parents in C, must give it node for node."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    if root._op is None:
+        return [root]
+    stack: list[Any] = [root]
+    done = object()
+    while stack:
+        node = stack.pop()
+        if node is done:
+            order.append(stack.pop())
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack += [node, done]
+        for p in reversed(node.parents):
+            if p in seen:
+                continue
+            if p._op is not None:
+                stack.append(p)
+            else:
+                seen.add(p)
+                order.append(p)
+    return order
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_the_fast_order_is_the_engines(seed: int) -> None:
     root = _random_graph(random.Random(seed))
     assert topological_order(root) == engine_order(root)
     leaf = Value(1.0)
     assert topological_order(leaf) == engine_order(leaf) == [leaf]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_wide_nodes_are_ordered_as_the_engine_always_did(seed: int) -> None:
+    """Nodes with 48 parents or more take the filtered path: leaves and op nodes repeated,
+    seen and unseen, in any mix, give the plain DFS's order."""
+    rng = random.Random(seed)
+    leaves = [Value(rng.uniform(-1, 1)) for _ in range(30)]
+    nodes: list[Value] = list(leaves)
+    for _ in range(12):
+        width = rng.randrange(48, 140)
+        row = [rng.choice(nodes) for _ in range(width)]
+        nodes.append(apply("sum", *row) * rng.choice(nodes))
+    root = apply("sum", *nodes[-6:], *rng.sample(leaves, 5))
+    assert topological_order(root) == engine_order(root)
+
+
+def test_the_compiled_order_is_the_engines_one_implementation() -> None:
+    from micrograd_core._compile import _order
+
+    assert _order.topological_order is topological_order
 
 
 def test_several_outputs_are_ordered_in_one_traversal() -> None:

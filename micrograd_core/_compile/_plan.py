@@ -17,6 +17,7 @@ sums most contributions without storing them (`_grad_layout`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 from .._value import Value
@@ -67,17 +68,31 @@ class Plan:
         parents: dict[Value, tuple[Value, ...]] = {}
         depth = level.__getitem__
         for v in order:
-            if v._op is None:
+            op = v._op
+            if op is None:
                 continue
-            prev = parents[v] = v._prev
-            lv = level[v] = 1 + max(map(depth, prev))
-            params = v._param or {}
+            # the parents read off the slots (the `_prev` property is a call per node)
+            a = v._a
+            if a is None:
+                prev = v._many
+                lv = 1 + max(map(depth, prev))
+            elif v._b is None:
+                prev = (a,)
+                lv = 1 + level[a]
+            else:
+                prev = (a, v._b)
+                lv = 1 + max(level[a], level[v._b])
+            parents[v] = prev
+            level[v] = lv
+            params = v._param
             pkey = _params_key(params) if params else ()
-            key = (id(v._op), len(prev), pkey)
-            groups = by_level.setdefault(lv, {})
+            key = (id(op), len(prev), pkey)
+            groups = by_level.get(lv)
+            if groups is None:
+                groups = by_level[lv] = {}
             group = groups.get(key)
             if group is None:
-                group = groups[key] = Group(v._op, params, len(prev), pkey)
+                group = groups[key] = Group(op, params or {}, len(prev), pkey)
             group.nodes.append(v)
         self.groups = [g for lv in sorted(by_level) for g in by_level[lv].values()]
         n = len(slot)
@@ -107,36 +122,36 @@ class Plan:
         `topo` is `topological_order(root)`; eager visits it backwards, each node's inputs
         left to right, which is the order edges are appended here."""
         n_edges = 2
-        first: dict[Value, int] = {}  # a node's edge for input 0; input j's is + j * step
-        step: dict[Value, int] = {}
-        lowered: dict[Value, Any] = {}  # node of a lowered group -> the group's form
+        # node -> its group's Lowered form, or (edge of input 0, step to input j's, parents):
+        # one lookup per node in the loop below, and the table built in C
+        wiring: dict[Value, Any] = {}
         for k, g in enumerate(self.groups):
             g.edge_base = n = n_edges
             form = self.lowered.get(k)
             if form is not None:
                 form.edge_base = n
                 n_edges += form.edges()
-                lowered.update(dict.fromkeys(g.nodes, form))
+                wiring.update(dict.fromkeys(g.nodes, form))
                 continue
-            n_edges += g.n_inputs * len(g.nodes)
             width = len(g.nodes)
-            for i, v in enumerate(g.nodes):
-                first[v] = n + i
-                step[v] = width
+            n_edges += g.n_inputs * width
+            rows = zip(range(n, n + width), repeat(width), map(parents.__getitem__, g.nodes))
+            wiring.update(zip(g.nodes, rows))
         self.n_edges = n_edges
         edges: dict[Value, list[int]] = {v: [] for v in topo}
         wired: set[int] = set()
+        get = wiring.get
         for v in reversed(topo):
-            if v._op is None:
+            w = get(v)
+            if w is None:
+                continue  # a leaf
+            if type(w) is not tuple:
+                if id(w) not in wired:  # at the lowered group's last node in eager's order
+                    wired.add(id(w))
+                    _wire_lowered(w, edges)
                 continue
-            form = lowered.get(v)
-            if form is not None:
-                if id(form) not in wired:  # at the group's last node in eager's order
-                    wired.add(id(form))
-                    _wire_lowered(form, edges)
-                continue
-            e, width = first[v], step[v]
-            for p in parents[v]:
+            e, width, prev = w
+            for p in prev:
                 edges[p].append(e)
                 e += width
         for contribs in edges.values():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from numbers import Real
 from operator import attrgetter
 from typing import Any
 
@@ -83,6 +84,7 @@ class Program:
             self._runner = _PyRunner(plan, fwd, bwd, n_grads)
         self._outputs = plan.outputs
         self._ran = False
+        self._step: Any = None  # the last sgd_step's parameters (a _sgd.StepPlan)
 
     @staticmethod
     def _guard(plan: Plan, guard: tuple[str, Any, Any, bool]) -> tuple[Any, ...] | None:
@@ -135,6 +137,39 @@ class Program:
         # a plain loop: faster here than setattr mapped in C (0.30 against 0.48 ms for 4,417)
         for v, g in zip(self._inputs, self._runner.backward()):
             v.grad += g
+
+    def sgd_step(self, params: Sequence[Value], lr: float) -> Any:
+        """One step of gradient descent in one call; forward's result. Exactly the loop
+
+            out = program.forward()
+            for p in params:
+                p.grad = 0.0
+            program.backward()
+            for p in params:
+                p.data -= lr * p.grad
+
+        every Value's `.data` and `.grad` included, but with the numpy executor the zeroing,
+        the gradients and the update are done on the program's arrays and each parameter is
+        written once (`_sgd`): cheaper when there are many parameters. `lr` is a number."""
+        if isinstance(lr, bool) or not isinstance(lr, Real):
+            raise TypeError(f"sgd_step: lr must be a number, got {type(lr).__name__} {lr!r}")
+        lr = float(lr)
+        params = params if isinstance(params, list) else list(params)
+        step = self._step
+        if step is None or step.key != params or step.inputs is not self._inputs:
+            from ._sgd import StepPlan
+
+            step = self._step = StepPlan(self._inputs, params)
+        out = self.forward()
+        if self.executor != "numpy":
+            for p in step.key:
+                p.grad = 0.0
+            self.backward()
+            for p in step.key:
+                p.data -= lr * p.grad
+            return out
+        step.step(self._runner.V, self._runner.backward_array(), lr)
+        return out
 
 
 def _ref(ref: tuple[str, Any], values: Any) -> Any:

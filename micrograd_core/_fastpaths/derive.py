@@ -30,6 +30,7 @@ from .fastpath import FastPath
 
 # (fast path, uniform xs/x form, params baked in, read from the source alone)
 Derived = tuple[FastPath, bool, bool, bool]
+_INPUT = re.compile(r"\bx(\d+)\b")  # an input's name, x0, x1, ...
 
 
 def derive(op: Any, spec: OpSpec, n_inputs: int, params: dict[str, Any]) -> Derived | None:
@@ -66,10 +67,11 @@ def _uniform(backward: tuple[str, ...]) -> str | None:
     """The one expression of `x` that every input's gradient is (with its own input), if any."""
     forms = set()
     for i, expr in enumerate(backward):
-        form = re.sub(rf"\bx{i}\b", "x", expr)
-        if re.search(r"\bx\d+\b", form):
+        # one precompiled pattern for every input (a pattern per input index filled re's
+        # cache: a 4,417-input sum compiled 4,417 patterns, a second of the larger workload)
+        if any(k != str(i) for k in _INPUT.findall(expr)):
             return None  # reads another input
-        forms.add(form)
+        forms.add(_INPUT.sub("x", expr))
     return forms.pop() if len(forms) == 1 else None
 
 
