@@ -283,3 +283,30 @@ def test_grad_and_backward_accept_and_refuse_the_same_gradients(returned: Any) -
         by_grad = outcome(lambda: grad(y, [x])[0])
         by_backward = outcome(lambda: (y.backward(), x.grad)[1])
         assert by_grad == by_backward
+@pytest.mark.parametrize("executor", ["python", "numpy"])
+@pytest.mark.parametrize("bad", ["1", 1j, np.array([2.0, 3.0]), Value(2.0)], ids=repr)
+def test_compiled_backward_returning_a_non_real_is_named_and_changes_no_grad(
+    executor: str, bad: Any
+) -> None:
+    class NonReal(Op):
+        name = "non_real_a"
+        arity = 1
+
+        def forward(self, x: float) -> float:
+            return 2.0 * x
+
+        def backward(self, grad: Any, out: Any, x: Any) -> Any:
+            if grad == grad:  # a branch: no fast path is derived, the method runs
+                return (bad,)
+            return (2.0 * grad,)
+
+    with registry.temporary(NonReal):
+        x, y = Value(1.0), Value(3.0)
+        x.grad, y.grad = 0.25, 0.5
+        program = compile(lambda: x.non_real_a() + y * x, executor=executor)
+        program.forward()
+        with pytest.raises(OpContractError, match=r"non_real_a.*not a real number"):
+            program.backward()
+        assert (x.grad, y.grad) == (0.25, 0.5)
+
+

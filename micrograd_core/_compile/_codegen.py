@@ -5,6 +5,7 @@ gathers of slots."""
 from __future__ import annotations
 
 import re
+from numbers import Real
 from operator import itemgetter
 from typing import Any
 
@@ -110,7 +111,8 @@ def holes(group: Group, k: int, ns: dict[str, Any]) -> dict[str, str]:
 
 
 def check(results: list[Any], n_inputs: int, op: Any) -> list[Any]:
-    """What an op's backward returned for each node: a sequence of `n_inputs` gradients each."""
+    """What an op's backward returned for each node: a sequence of `n_inputs` gradients each,
+    every one a real number (as eager requires: what adds to a float to give a real)."""
     for r in results:
         try:
             ok = len(r) == n_inputs
@@ -119,7 +121,20 @@ def check(results: list[Any], n_inputs: int, op: Any) -> list[Any]:
         if not ok:
             msg = f"backward must return a sequence of {n_inputs} gradient(s), got {r!r}"
             raise OpContractError(op, registry.plugin_of(op), msg)
+        for g in r:
+            if type(g) is not float and not _real(g):
+                msg = f"backward returned {type(g).__name__} {g!r}, not a real number"
+                raise OpContractError(op, registry.plugin_of(op), msg)
     return results
+
+
+def _real(g: Any) -> bool:
+    if isinstance(g, Real):
+        return True
+    try:  # a 0-d numpy array: eager's `.grad += g` makes it a numpy float
+        return isinstance(0.0 + g, Real)
+    except Exception:
+        return False
 
 
 def comprehension(expr: str, names: list[str]) -> str:
