@@ -272,9 +272,9 @@ def test_wide_nodes_are_ordered_as_the_engine_always_did(seed: int) -> None:
 
 
 def test_the_compiled_order_is_the_engines_one_implementation() -> None:
-    from micrograd_core._compile import _order
+    from micrograd_core._compile import _plan
 
-    assert _order.topological_order is topological_order
+    assert _plan.topological_order is topological_order
 
 
 def test_several_outputs_are_ordered_in_one_traversal() -> None:

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from itertools import repeat
 from typing import Any
 
+from .._backward import topological_order
 from .._value import Value
-from ._order import topological_order
 
 ZERO, SEED = 0, 1
 
