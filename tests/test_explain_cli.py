@@ -214,10 +214,11 @@ def test_a_huge_demo_graph_is_refused_before_it_is_built(
 
 def test_the_largest_allowed_demo_graph_is_built(capsys: pytest.CaptureFixture[str]) -> None:
     # Just under the limit: built and written (DOT text), so the limit is not set too low.
+    # (68,68: the most samples under the limit, 95, are within the demo's 100 points)
     samples = 1
-    while demo_graph_size((64, 64), samples + 1) <= MAX_GRAPH_SIZE:
+    while demo_graph_size((68, 68), samples + 1) <= MAX_GRAPH_SIZE:
         samples += 1
-    assert demo_graph_size((64, 64), samples) > MAX_GRAPH_SIZE // 2
-    code, out, err = run(capsys, "graph", "--demo", "--hidden", "64,64", "--samples", str(samples))
+    assert demo_graph_size((68, 68), samples) > MAX_GRAPH_SIZE // 2 and samples <= 100
+    code, out, err = run(capsys, "graph", "--demo", "--hidden", "68,68", "--samples", str(samples))
     assert code == 0, err
     assert out.startswith("digraph")
