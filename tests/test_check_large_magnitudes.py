@@ -144,3 +144,13 @@ def test_a_candidate_that_moves_at_smaller_steps_is_dropped() -> None:
     assert not c.ok
     settled = settle(c, est, estimate_at, TOL)  # even with no scale information
     assert settled.comparison.ok and settled.converged and settled.comparison.step < 1.0
+
+
+def test_check_graph_counts_what_float_precision_cannot_decide() -> None:
+    from micrograd_core.testing import ExprGraph, GraphNode, check_graph
+
+    huge = check_graph(ExprGraph((3e12,), (GraphNode("sin", (0,)),)), raise_on_failure=False)
+    assert huge.ok and huge.inconclusive == 2  # first and second order: not compared, counted
+    assert "2 derivatives inconclusive" in huge.report()
+    small = check_graph(ExprGraph((0.3,), (GraphNode("sin", (0,)),)), raise_on_failure=False)
+    assert small.ok and small.inconclusive == 0 and small.max_used > 0

@@ -210,7 +210,7 @@ def check_graph(
     try:
         leaves, out = graph.build()
         first = grad(out, leaves)
-        comparisons = _compare(graph, xs, tol, lambda v: graph.values(v)[-1], first, "x{i}")
+        comparisons = _compare(graph, xs, tol, lambda v: graph.values(v)[-1], first, "x{i}", result)
         if not all(c.ok for c in comparisons):
             raise _Bad("gradient mismatch", comparisons)
         leaves2, out2 = graph.build()
@@ -223,7 +223,7 @@ def check_graph(
             raise _Bad("value path mismatch", accumulated)
         if second_order and all(registry.spec(o).higher_order for o in ops):
             result.checks.append("second order")
-            comparisons += _second_order(graph, xs, tol)
+            comparisons += _second_order(graph, xs, tol, result)
     except _Bad as bad:
         msg = f"in the graph {graph}"
         result.failure = Failure(bad.kind, msg, tuple(xs), {}, 1.0, tuple(bad.comparisons))
@@ -239,8 +239,15 @@ class _Bad(Exception):
 
 
 def _compare(
-    graph: ExprGraph, xs: list[float], tol: Tolerance, f: Any, analytic: list[float], label: str
+    graph: ExprGraph,
+    xs: list[float],
+    tol: Tolerance,
+    f: Any,
+    analytic: list[float],
+    label: str,
+    result: CheckResult,
 ) -> list[Comparison]:
+    """The comparisons float precision can decide; the others are counted in `result`."""
     base = graph.signature(xs)
     terms = terms_size(xs, analytic)
     out = []
@@ -258,7 +265,9 @@ def _compare(
             # confirmed or cleared at smaller steps if need be (which cross no more kinks)
             estimate_at = partial(central_difference, f, xs, j, terms=terms)
             settled = settle(c, est, estimate_at, tol)
-            if not settled.inconclusive:  # float precision does not determine it here
+            if settled.inconclusive:  # float precision does not determine it here
+                result.inconclusive += 1
+            else:
                 out.append(settled.comparison)
     return out
 
@@ -267,7 +276,9 @@ def eps_step(x: float, eps: float) -> float:
     return eps * max(abs(x), 1.0)
 
 
-def _second_order(graph: ExprGraph, xs: list[float], tol: Tolerance) -> list[Comparison]:
+def _second_order(
+    graph: ExprGraph, xs: list[float], tol: Tolerance, result: CheckResult
+) -> list[Comparison]:
     leaves, out = graph.build()
     first = grad(out, leaves, create_graph=True)
     comparisons: list[Comparison] = []
@@ -278,7 +289,7 @@ def _second_order(graph: ExprGraph, xs: list[float], tol: Tolerance) -> list[Com
             ls, o = graph.build(v)
             return float(grad(o, ls)[i])
 
-        comparisons += _compare(graph, xs, tol, g_i, row, f"d(grad x{i})/dx{{i}}")
+        comparisons += _compare(graph, xs, tol, g_i, row, f"d(grad x{i})/dx{{i}}", result)
     if not all(c.ok for c in comparisons):
         raise _Bad("second-order mismatch", comparisons)
     return comparisons
