@@ -138,6 +138,9 @@ def test_bad_params_are_refused(executor: str) -> None:
         program.sgd_step([x, x], 0.1)
     with pytest.raises(TypeError, match="float"):
         program.sgd_step([x, 1.0], 0.1)  # type: ignore[list-item]
+    for params in (None, x):  # not an iterable: the error names the call
+        with pytest.raises(TypeError, match="sgd_step: params must be an iterable"):
+            program.sgd_step(params, 0.1)  # type: ignore[arg-type]
     for lr in ("0.1", None, True):
         with pytest.raises(TypeError, match="lr must be a number"):
             program.sgd_step([x], lr)  # type: ignore[arg-type]
@@ -163,3 +166,19 @@ def test_no_params_is_forward_and_backward(executor: str) -> None:
     for _ in range(2):
         assert _loop(pa, [], 0.5) == pb.sgd_step([], 0.5)
         assert _state(all_a) == _state(all_b)
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_constant_of_the_program_is_not_trained_as_the_compiled_loop_says(executor: str) -> None:
+    a = Value(2.0)
+    made: list[Value] = []
+
+    def fn() -> Value:
+        made.append(Value(3.0))  # created inside fn: a constant of the program
+        return a * made[0]
+
+    program = compile(fn, executor=executor)
+    k = made[-1]
+    program.sgd_step([a, k], 0.5)
+    assert (a.data, a.grad) == (2.0 - 0.5 * 3.0, 3.0)
+    assert (k.data, k.grad) == (3.0, 0.0)  # documented: train Values created outside fn

@@ -154,7 +154,12 @@ class Program:
         if isinstance(lr, bool) or not isinstance(lr, Real):
             raise TypeError(f"sgd_step: lr must be a number, got {type(lr).__name__} {lr!r}")
         lr = float(lr)
-        params = params if isinstance(params, list) else list(params)
+        if not isinstance(params, list):
+            try:
+                params = list(params)
+            except TypeError:
+                msg = f"sgd_step: params must be an iterable of Values, got {type(params).__name__}"
+                raise TypeError(msg) from None
         step = self._step
         if step is None or step.key != params or step.inputs is not self._inputs:
             from ._sgd import StepPlan

@@ -27,9 +27,11 @@ except ImportError:  # pragma: no cover - the numpy executor cannot be built the
 class StepPlan:
     """Where a list of parameters sits among a program's inputs, for `step`.
 
-    `params` must be Values, each once. Parameters that are not inputs (they do not reach
-    the output) keep a zero gradient and their data, as the loop gives them; inputs that are
-    not parameters get their gradient added to `.grad`, as `backward` gives them."""
+    `params` must be Values, each once. Parameters that are not the program's inputs keep a
+    zero gradient and their data, as the loop gives them: Values `fn` never used, and also
+    constants `fn` created and intermediate nodes, which a compiled backward gives no gradient
+    (create the Values you train outside `fn`). Inputs that are not parameters get their
+    gradient added to `.grad`, as `backward` gives them."""
 
     __slots__ = ("index", "inputs", "key", "others", "outside", "targets")
 
