@@ -22,8 +22,8 @@ from ._plugin_loading import (
     Entry,
     Fail,
     Origin,
-    canonical_name,
     defined_at,
+    named_in,
     warn_at,
 )
 
@@ -83,10 +83,7 @@ def _announce_override(keeper: Entry, current: Entry) -> None:
     if current.origin.distribution != OWN_DISTRIBUTION:
         return  # replacing another third party's op shows in the listing, as asked for
     allowed = {s.strip() for s in os.environ.get(ENV_ALLOW_OVERRIDES, "").split(",")}
-    dist = keeper.origin.distribution
-    if keeper.origin.plugin in allowed or (
-        dist and canonical_name(dist) in {canonical_name(a) for a in allowed}
-    ):
+    if named_in(allowed, keeper.origin.plugin, keeper.origin.distribution):
         return
     msg = (
         f"{keeper.origin} replaces the builtin op {keeper.spec.name!r} "

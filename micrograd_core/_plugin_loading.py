@@ -107,7 +107,7 @@ def select_entry_points(
     installed = list(installed)
     seen, keep = set(), []
     for ep in installed:
-        dist = ep.dist.name if ep.dist is not None else None
+        dist = dist_name(ep)
         key = (ep.name, ep.value, dist)
         if key in seen:  # the same distribution can be visible twice on sys.path
             continue
@@ -115,11 +115,13 @@ def select_entry_points(
         if dist != OWN_DISTRIBUTION:
             if env_flag(ENV_DISABLE_AUTOLOAD):
                 continue
-            if wanted is not None and not _named(ep, wanted):
+            if wanted is not None and not named_in(wanted, ep.name, dist):
                 continue
         keep.append(ep)
     if wanted and not env_flag(ENV_DISABLE_AUTOLOAD):
-        unknown = sorted(w for w in wanted if not any(_named(ep, {w}) for ep in installed))
+        unknown = sorted(
+            w for w in wanted if not any(named_in({w}, ep.name, dist_name(ep)) for ep in installed)
+        )
         known = {ep.name for ep in installed} | {dist_name(ep) for ep in installed}
         if unknown:
             msg = (
@@ -132,15 +134,19 @@ def select_entry_points(
     return keep
 
 
-def canonical_name(name: str) -> str:
-    # PEP 503: distribution names compare case-insensitively, with runs of -_. as one -
-    # (`micrograd_ops_example` names the distribution micrograd-ops-example).
+def named_in(names: set[str], plugin: str, distribution: str | None) -> bool:
+    """Whether `names` (an environment variable's list) names this plugin, or its distribution
+    in any spelling pip accepts: PEP 503 compares names case-insensitively, with runs of -_.
+    as one - (`micrograd_ops_example` names the distribution micrograd-ops-example)."""
+    if plugin in names:
+        return True
+    if not distribution:
+        return False
+    return _canonical(distribution) in {_canonical(n) for n in names}
+
+
+def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _named(ep: metadata.EntryPoint, wanted: set[str]) -> bool:
-    """Whether `wanted` names this entry point or (in any spelling) its distribution."""
-    return ep.name in wanted or canonical_name(dist_name(ep)) in {canonical_name(w) for w in wanted}
 
 
 def origin_of(ep: metadata.EntryPoint) -> Origin:
