@@ -165,9 +165,10 @@ class PowVar(Op):
         # create_graph: the same masks, except that d/dx keeps its graph at y == 0 where that
         # graph's value is the masked 0 anyway: its derivative with respect to y (1 / x) is
         # finite there and must reach the next order. Where it is not 0 (x = 0 or NaN, an
-        # infinite upstream gradient) the mask wins, so every mode gives the same first order.
+        # infinite upstream gradient: 0 * inf is NaN) the mask wins, so every mode gives the
+        # same first order.
         xd, yd = x.data, _data(y)
-        gx: Any = 0.0 if yd == 0 and xd == 0 else (y * x ** (y - 1)) * grad
+        gx: Any = (y * x ** (y - 1)) * grad
         if yd == 0 and _data(gx) != 0.0:  # NaN too
             gx = 0.0
         gy = 0.0 * grad if xd == 0 and yd >= 0 else (out * mm.log(x)) * grad  # the log op
